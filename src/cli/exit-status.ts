@@ -1,0 +1,62 @@
+/**
+ * The one table from failure to exit status (sysexits.h), as msmtp documents
+ * them, with one deliberate difference: every temporary failure exits 75
+ * (EX_TEMPFAIL) so that callers and queues retry. See docs/differences.md.
+ */
+import { OutboxError, type ErrorCode } from '../errors.js';
+
+export const EX_OK = 0;
+export const EX_USAGE = 64;
+export const EX_DATAERR = 65;
+export const EX_NOHOST = 68;
+export const EX_UNAVAILABLE = 69;
+export const EX_SOFTWARE = 70;
+export const EX_IOERR = 74;
+export const EX_TEMPFAIL = 75;
+export const EX_PROTOCOL = 76;
+export const EX_NOPERM = 77;
+export const EX_CONFIG = 78;
+
+const PERMANENT_STATUS: Readonly<Record<ErrorCode, number>> = {
+  E_USAGE: EX_USAGE,
+  E_CONFIG: EX_CONFIG,
+  E_IO: EX_IOERR,
+  E_BAD_DATA: EX_DATAERR,
+  E_HOST_NOT_FOUND: EX_NOHOST,
+  E_DNS_TEMPORARY: EX_TEMPFAIL,
+  E_CONNECTION: EX_TEMPFAIL,
+  E_TIMEOUT: EX_TEMPFAIL,
+  E_GREETING: EX_PROTOCOL,
+  E_HELLO_REJECTED: EX_PROTOCOL,
+  E_PROTOCOL: EX_PROTOCOL,
+  E_CAPABILITY: EX_UNAVAILABLE,
+  E_ENVELOPE_REJECTED: EX_DATAERR,
+  E_MESSAGE_REJECTED: EX_UNAVAILABLE,
+  E_PARTIAL_DELIVERY: EX_UNAVAILABLE,
+};
+
+const NAMES: Readonly<Record<number, string>> = {
+  [EX_OK]: 'EX_OK',
+  [EX_USAGE]: 'EX_USAGE',
+  [EX_DATAERR]: 'EX_DATAERR',
+  [EX_NOHOST]: 'EX_NOHOST',
+  [EX_UNAVAILABLE]: 'EX_UNAVAILABLE',
+  [EX_SOFTWARE]: 'EX_SOFTWARE',
+  [EX_IOERR]: 'EX_IOERR',
+  [EX_TEMPFAIL]: 'EX_TEMPFAIL',
+  [EX_PROTOCOL]: 'EX_PROTOCOL',
+  [EX_NOPERM]: 'EX_NOPERM',
+  [EX_CONFIG]: 'EX_CONFIG',
+};
+
+/** The exit status for a failure. Anything that is not an OutboxError is a bug in outbox: EX_SOFTWARE. */
+export function exitStatusFor(error: unknown): number {
+  if (!(error instanceof OutboxError)) return EX_SOFTWARE;
+  if (error.transient) return EX_TEMPFAIL;
+  return PERMANENT_STATUS[error.code];
+}
+
+/** "EX_TEMPFAIL" for 75, as msmtp writes it in its log line. */
+export function exitStatusName(status: number): string {
+  return NAMES[status] ?? `EX_${status}`;
+}

@@ -1,0 +1,44 @@
+/**
+ * The program: parse the command line, run the mode, map the outcome to an
+ * exit status. Only src/cli touches argv, stdio and process.exit.
+ */
+import { OutboxError } from '../errors.js';
+import { EX_OK, EX_SOFTWARE, exitStatusFor } from './exit-status.js';
+import { parseCommandLine } from './options.js';
+import type { Stdio } from './sendmail.js';
+
+export async function main(argv: readonly string[], io: Stdio): Promise<number> {
+  try {
+    const outcome = parseCommandLine(argv);
+    if (outcome.kind === 'printed') {
+      io.writeOut(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
+      return EX_OK;
+    }
+    // Loaded only when a mail is sent, so --version and --help start fast.
+    const { runSendmail } = await import('./sendmail.js');
+    return await runSendmail(outcome.options, io);
+  } catch (error) {
+    reportError(error, io);
+    return exitStatusFor(error);
+  }
+}
+
+function reportError(error: unknown, io: Stdio): void {
+  if (error instanceof OutboxError) {
+    io.writeErr(`outbox: ${error.message}\n`);
+    if (error.code === 'E_USAGE') io.writeErr('outbox: try --help for usage\n');
+    return;
+  }
+  io.writeErr(`outbox: internal error (exit ${EX_SOFTWARE}): ${(error as Error)?.stack ?? String(error)}\n`);
+}
+
+/** Runs `main` against the real process. */
+export async function runProcess(): Promise<void> {
+  const status = await main(process.argv.slice(2), {
+    stdin: process.stdin,
+    writeOut: (text) => process.stdout.write(text),
+    writeErr: (text) => process.stderr.write(text),
+    env: process.env,
+  });
+  process.exitCode = status;
+}

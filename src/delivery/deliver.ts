@@ -1,0 +1,25 @@
+/**
+ * Sending one mail, start to end: open a session, run the transaction, close
+ * the session on the one way out, success or failure.
+ */
+import { openSession, type SessionOptions } from './session.js';
+import { runTransaction, type Envelope, type TransactionResult } from './transaction.js';
+
+export interface DeliveryRequest {
+  readonly session: SessionOptions;
+  readonly envelope: Envelope;
+  readonly message: AsyncIterable<Uint8Array>;
+}
+
+export async function deliver(request: DeliveryRequest): Promise<TransactionResult> {
+  const session = await openSession(request.session);
+  let failure: unknown;
+  try {
+    return await runTransaction(session, request.envelope, request.message);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await session.close(failure);
+  }
+}

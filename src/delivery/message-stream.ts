@@ -1,0 +1,38 @@
+/**
+ * Moves the message from its source to the server after the 354 reply: line
+ * endings normalised to CRLF, dot-stuffed, each input chunk written as one
+ * block, with the socket's back-pressure respected so memory stays bounded
+ * whatever the message size. The final "." is written with the last block.
+ */
+import { OutboxError } from '../errors.js';
+import { LineEndingNormalizer } from '../message/line-endings.js';
+import type { SmtpConnection } from '../smtp/connection.js';
+import { DotStuffer } from '../smtp/dot-stuffing.js';
+
+/** Returns the message size in octets after normalisation (before stuffing). */
+export async function streamMessage(connection: SmtpConnection, source: AsyncIterable<Uint8Array>): Promise<number> {
+  const normalizer = new LineEndingNormalizer();
+  const stuffer = new DotStuffer();
+  let octets = 0;
+  for await (const chunk of readSource(source)) {
+    const normalized = normalizer.push(chunk);
+    octets += normalized.length;
+    await connection.writeData([stuffer.push(normalized)]);
+  }
+  const tail = normalizer.end();
+  octets += tail.length;
+  await connection.finishData([stuffer.push(tail), stuffer.end()], octets);
+  return octets;
+}
+
+/** The source's chunks as Buffers; a failing source (stdin closed with an error) is an I/O error, never an end of message. */
+async function* readSource(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of source) {
+      yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+  } catch (error) {
+    if (error instanceof OutboxError) throw error;
+    throw new OutboxError('E_IO', `cannot read the mail: ${(error as Error).message}`, { cause: error });
+  }
+}

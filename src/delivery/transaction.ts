@@ -1,0 +1,137 @@
+/**
+ * One mail transaction (RFC 5321 §3.3): MAIL, RCPT for each recipient, DATA,
+ * the message, and the reply (or, in LMTP, one reply per recipient) after the
+ * final dot. With PIPELINING, MAIL, every RCPT and DATA go out in one group
+ * (RFC 2920 §3.1: DATA ends the group); without it, one command at a time.
+ *
+ * A refused recipient means nobody gets the mail, as in msmtp: a relay client
+ * that silently delivers to some recipients leaves the caller no way to retry
+ * correctly. Partial failure after the data (LMTP) is reported as data.
+ */
+import { OutboxError, describeReply, isTransientReply } from '../errors.js';
+import type { Command } from '../smtp/command.js';
+import { describeCommand, type SmtpConnection } from '../smtp/connection.js';
+import type { Reply } from '../smtp/reply.js';
+import type { Session } from './session.js';
+import { streamMessage } from './message-stream.js';
+
+export interface Envelope {
+  /** The reverse-path; "" is the null path `<>` (bounces). */
+  readonly reversePath: string;
+  readonly recipients: readonly string[];
+}
+
+export interface RecipientResult {
+  readonly recipient: string;
+  /** The reply to RCPT, or in LMTP the reply after the data. */
+  readonly reply: Reply;
+  readonly delivered: boolean;
+}
+
+export interface TransactionResult {
+  /** The reply after the final dot (SMTP), or the last per-recipient reply (LMTP). */
+  readonly finalReply: Reply;
+  readonly recipients: readonly RecipientResult[];
+  /** Octets of message data after line-ending normalisation, before dot-stuffing. */
+  readonly messageOctets: number;
+}
+
+/** LMTP: some recipients got the mail and others did not. */
+export class PartialDeliveryError extends OutboxError {
+  readonly results: readonly RecipientResult[];
+
+  constructor(results: readonly RecipientResult[]) {
+    const refused = results.filter((r) => !r.delivered);
+    const allTemporary = refused.every((r) => isTransientReply(r.reply));
+    super('E_PARTIAL_DELIVERY', `delivery to ${refused.length} of ${results.length} recipients failed`, {
+      transient: allTemporary,
+      reply: refused[0]!.reply,
+    });
+    this.results = results;
+  }
+}
+
+export async function runTransaction(
+  session: Session,
+  envelope: Envelope,
+  message: AsyncIterable<Uint8Array>,
+): Promise<TransactionResult> {
+  const connection = session.connection;
+  const mail: Command = { verb: 'MAIL', reversePath: envelope.reversePath };
+  const rcpts: Command[] = envelope.recipients.map((forwardPath) => ({ verb: 'RCPT', forwardPath }));
+  const commands = [mail, ...rcpts, { verb: 'DATA' } as const];
+  const replies = session.capabilities.has('PIPELINING')
+    ? await connection.exchange(commands)
+    : await exchangeOneByOne(connection, commands);
+  // A 354 means the server now reads message data, whatever else failed.
+  session.inData = replies[commands.length - 1]?.code === 354;
+  checkEnvelopeReplies(commands, replies);
+
+  const messageOctets = await streamMessage(connection, message);
+  const recipients = await readDataReplies(session, envelope.recipients);
+  session.inData = false;
+  const finalReply = recipients[recipients.length - 1]!.reply;
+  if (session.protocol === 'lmtp' && recipients.some((r) => !r.delivered)) {
+    throw new PartialDeliveryError(recipients);
+  }
+  return { finalReply, recipients, messageOctets };
+}
+
+/** Without PIPELINING: each command waits for its reply, and the first refusal ends the exchange. */
+async function exchangeOneByOne(connection: SmtpConnection, commands: readonly Command[]): Promise<Reply[]> {
+  const replies: Reply[] = [];
+  for (const command of commands) {
+    const reply = await connection.command(command);
+    replies.push(reply);
+    if (!accepted(command, reply)) break;
+  }
+  return replies;
+}
+
+function accepted(command: Command, reply: Reply): boolean {
+  return command.verb === 'DATA' ? reply.code === 354 : reply.code >= 200 && reply.code < 300;
+}
+
+/** The first refusal in command order is the one reported (RFC 2920 §3.1: later replies may only echo it). */
+function checkEnvelopeReplies(commands: readonly Command[], replies: readonly Reply[]): void {
+  commands.forEach((command, i) => {
+    const reply = replies[i];
+    if (reply && !accepted(command, reply)) throw envelopeError(command, reply);
+  });
+}
+
+function envelopeError(command: Command, reply: Reply): OutboxError {
+  const recipient = command.verb === 'RCPT' ? command.forwardPath : undefined;
+  const what = recipient !== undefined
+    ? `recipient address ${recipient} not accepted by the server`
+    : command.verb === 'MAIL'
+      ? `envelope from address ${command.reversePath || '<>'} not accepted by the server`
+      : 'the server did not accept the mail data (DATA)';
+  return new OutboxError('E_ENVELOPE_REJECTED', `${what}: ${describeReply(reply)}`, {
+    transient: isTransientReply(reply),
+    reply,
+    command: describeCommand(command),
+    ...(recipient !== undefined ? { recipient } : {}),
+  });
+}
+
+/** SMTP: one reply for the message. LMTP (RFC 2033 §4.2): one per accepted recipient, in RCPT order. */
+async function readDataReplies(session: Session, recipients: readonly string[]): Promise<RecipientResult[]> {
+  if (session.protocol === 'smtp') {
+    const reply = await session.connection.readDataReply();
+    if (reply.code !== 250) {
+      throw new OutboxError('E_MESSAGE_REJECTED', `the server did not accept the mail: ${describeReply(reply)}`, {
+        transient: isTransientReply(reply),
+        reply,
+        command: 'end of data',
+      });
+    }
+    return recipients.map((recipient) => ({ recipient, reply, delivered: true }));
+  }
+  const results: RecipientResult[] = [];
+  for (const recipient of recipients) {
+    const reply = await session.connection.readDataReply();
+    results.push({ recipient, reply, delivered: reply.code === 250 });
+  }
+  return results;
+}

@@ -1,0 +1,87 @@
+/**
+ * One error type for the whole program. Every layer throws an `OutboxError`
+ * with a stable `code`; only `src/cli/exit-status.ts` turns it into an exit
+ * status. The `transient` flag is decided where the failure is understood (a
+ * 4xx reply, a timeout, a dropped connection) and wins over the code: every
+ * temporary failure exits 75 so callers and the queue retry.
+ */
+
+/** The shape of a server reply as errors carry it (see `src/smtp/reply.ts`). */
+export interface ServerReply {
+  readonly code: number;
+  /** RFC 3463 enhanced status code, e.g. "5.1.1", when the server sent one. */
+  readonly enhanced?: string;
+  /** The text of each line, without the code and separator. */
+  readonly lines: readonly string[];
+}
+
+export type ErrorCode =
+  /** Bad command line. */
+  | 'E_USAGE'
+  /** A configuration error (file, value, account choice). */
+  | 'E_CONFIG'
+  /** Reading the mail or another local file failed. */
+  | 'E_IO'
+  /** Data we were asked to send cannot be put on the wire (CR/LF in an address, over-long command). */
+  | 'E_BAD_DATA'
+  /** The host name does not exist. */
+  | 'E_HOST_NOT_FOUND'
+  /** DNS could not answer now. */
+  | 'E_DNS_TEMPORARY'
+  /** Connecting failed, or the connection was closed or reset mid-session. */
+  | 'E_CONNECTION'
+  /** A network wait ran out of time. */
+  | 'E_TIMEOUT'
+  /** The server's greeting was not 220. */
+  | 'E_GREETING'
+  /** EHLO and HELO (or LHLO) were refused. */
+  | 'E_HELLO_REJECTED'
+  /** The server sent something that is not SMTP, or out of sequence. */
+  | 'E_PROTOCOL'
+  /** A capability we need is not offered. */
+  | 'E_CAPABILITY'
+  /** MAIL, RCPT or DATA was refused. */
+  | 'E_ENVELOPE_REJECTED'
+  /** The reply after the final dot was not 250. */
+  | 'E_MESSAGE_REJECTED'
+  /** LMTP: some recipients got the mail, others did not. */
+  | 'E_PARTIAL_DELIVERY';
+
+export interface OutboxErrorOptions {
+  transient?: boolean;
+  reply?: ServerReply;
+  /** The SMTP command (verb) whose reply failed, e.g. "RCPT". */
+  command?: string;
+  recipient?: string;
+  cause?: unknown;
+}
+
+export class OutboxError extends Error {
+  readonly code: ErrorCode;
+  readonly transient: boolean;
+  readonly reply?: ServerReply;
+  readonly command?: string;
+  readonly recipient?: string;
+
+  constructor(code: ErrorCode, message: string, options: OutboxErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OutboxError';
+    this.code = code;
+    this.transient = options.transient ?? false;
+    if (options.reply) this.reply = options.reply;
+    if (options.command) this.command = options.command;
+    if (options.recipient) this.recipient = options.recipient;
+  }
+}
+
+/** A reply is transient when its code is 4xx (RFC 5321 §4.2.1). */
+export function isTransientReply(reply: ServerReply): boolean {
+  return reply.code >= 400 && reply.code < 500;
+}
+
+/** The server's reply as people read it: "550 5.1.1 no such user", lines joined. */
+export function describeReply(reply: ServerReply): string {
+  const prefix = String(reply.code);
+  if (reply.lines.length === 0) return prefix;
+  return reply.lines.map((line) => (line ? `${prefix} ${line}` : prefix)).join(' / ');
+}

@@ -1,0 +1,75 @@
+/**
+ * SMTP/LMTP commands as typed values, and the one serializer that puts them on
+ * the wire. The serializer refuses CR, LF and NUL in every argument, so no
+ * caller can smuggle a second command into the dialogue (RFC 5321 §2.3.8).
+ */
+import { OutboxError } from '../errors.js';
+
+/** ESMTP parameters on MAIL or RCPT (RFC 5321 §4.1.2 esmtp-param): keyword → value, or `true` for a bare keyword. */
+export type EsmtpParams = ReadonlyArray<readonly [keyword: string, value: string | true]>;
+
+export type Command =
+  | { readonly verb: 'EHLO' | 'HELO' | 'LHLO'; readonly domain: string }
+  | { readonly verb: 'MAIL'; readonly reversePath: string; readonly params?: EsmtpParams }
+  | { readonly verb: 'RCPT'; readonly forwardPath: string; readonly params?: EsmtpParams }
+  | { readonly verb: 'DATA' | 'RSET' | 'NOOP' | 'QUIT' | 'STARTTLS' };
+
+/**
+ * Longest command line we send, CRLF included. RFC 5321 §4.5.3.1.4 allows 512
+ * octets plus what extensions add; msmtp refuses over 8190.
+ */
+export const MAX_COMMAND_LENGTH = 8192;
+
+export function serializeCommand(command: Command): string {
+  const line = commandLine(command);
+  if (line.length + 2 > MAX_COMMAND_LENGTH) {
+    throw new OutboxError('E_BAD_DATA', `${command.verb} command longer than ${MAX_COMMAND_LENGTH} octets`);
+  }
+  return `${line}\r\n`;
+}
+
+/** Serializes a group of commands into the one buffer that is written at once. */
+export function serializeGroup(commands: readonly Command[]): Buffer {
+  return Buffer.from(commands.map(serializeCommand).join(''), 'utf8');
+}
+
+function commandLine(command: Command): string {
+  switch (command.verb) {
+    case 'EHLO':
+    case 'HELO':
+    case 'LHLO':
+      return `${command.verb} ${checked(command.verb, command.domain)}`;
+    case 'MAIL':
+      return `MAIL FROM:<${checked('MAIL', command.reversePath)}>${paramsText('MAIL', command.params)}`;
+    case 'RCPT':
+      return `RCPT TO:<${checked('RCPT', command.forwardPath)}>${paramsText('RCPT', command.params)}`;
+    default:
+      return command.verb;
+  }
+}
+
+function paramsText(verb: string, params: EsmtpParams | undefined): string {
+  if (!params) return '';
+  return params
+    .map(([keyword, value]) => {
+      if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(keyword)) {
+        throw new OutboxError('E_BAD_DATA', `${verb}: invalid ESMTP parameter keyword ${JSON.stringify(keyword)}`);
+      }
+      if (value === true) return ` ${keyword}`;
+      // esmtp-value = 1*(%d33-60 / %d62-126 / UTF8-non-ascii): no space, no "=", no controls.
+      if (value === '' || /[\x00-\x20=\x7f]/.test(value)) {
+        throw new OutboxError('E_BAD_DATA', `${verb}: invalid value for ESMTP parameter ${keyword}`);
+      }
+      return ` ${keyword}=${value}`;
+    })
+    .join('');
+}
+
+function checked(verb: string, argument: string): string {
+  const bad = /[\r\n\0]/.exec(argument);
+  if (bad) {
+    const what = bad[0] === '\0' ? 'NUL' : bad[0] === '\r' ? 'CR' : 'LF';
+    throw new OutboxError('E_BAD_DATA', `${verb} argument contains a ${what} character: ${JSON.stringify(argument)}`);
+  }
+  return argument;
+}

@@ -1,0 +1,149 @@
+/**
+ * A conversation with one server over a `Transport`: commands go out in
+ * groups, replies come back in order. RFC 2920 pipelining is this FIFO of
+ * expected replies, written once; without PIPELINING the same code runs with
+ * groups of one.
+ */
+import { OutboxError } from '../errors.js';
+import { serializeCommand, serializeGroup, type Command } from './command.js';
+import { DEFAULT_REPLY_LIMITS, ReplyParser, type Reply, type ReplyParserLimits } from './reply.js';
+import type { Timeouts } from './timeouts.js';
+import type { Transport } from './transport.js';
+
+export type TraceEvent =
+  | { readonly kind: 'command'; readonly command: Command; readonly line: string }
+  | { readonly kind: 'reply'; readonly reply: Reply }
+  | { readonly kind: 'data'; readonly octets: number };
+
+export interface ConnectionOptions {
+  readonly timeouts: Timeouts;
+  readonly limits?: ReplyParserLimits;
+  /** Sees every command, reply and data block; `src/log/` turns it into the debug transcript. */
+  readonly trace?: (event: TraceEvent) => void;
+}
+
+export class SmtpConnection {
+  readonly transport: Transport;
+  readonly timeouts: Timeouts;
+  private readonly parser: ReplyParser;
+  private readonly ready: Reply[] = [];
+  private readonly trace: (event: TraceEvent) => void;
+
+  constructor(transport: Transport, options: ConnectionOptions) {
+    this.transport = transport;
+    this.timeouts = options.timeouts;
+    this.parser = new ReplyParser(options.limits ?? DEFAULT_REPLY_LIMITS);
+    this.trace = options.trace ?? (() => {});
+  }
+
+  /** Reads the server's greeting (RFC 5321 §3.1). */
+  readGreeting(): Promise<Reply> {
+    return this.nextReply('the greeting', this.timeouts.greeting);
+  }
+
+  /** Sends the commands in one write and returns their replies, in order. */
+  async exchange(commands: readonly Command[]): Promise<Reply[]> {
+    if (commands.length === 0) return [];
+    const group = serializeGroup(commands);
+    for (const command of commands) this.trace({ kind: 'command', command, line: serializeCommand(command).trimEnd() });
+    await this.write([group], this.timeouts.command, describeCommand(commands[0]!));
+    const replies: Reply[] = [];
+    for (const command of commands) {
+      replies.push(await this.nextReply(describeCommand(command), this.replyTimeout(command)));
+    }
+    return replies;
+  }
+
+  /** Sends one command and returns its reply. */
+  async command(command: Command): Promise<Reply> {
+    const [reply] = await this.exchange([command]);
+    return reply!;
+  }
+
+  /** Sends a command whose reply we do not wait for (QUIT once the outcome is known). */
+  async send(command: Command): Promise<void> {
+    const line = serializeCommand(command);
+    this.trace({ kind: 'command', command, line: line.trimEnd() });
+    await this.write([Buffer.from(line, 'utf8')], this.timeouts.command, command.verb);
+  }
+
+  /** Writes one block of message data (already dot-stuffed) as one write. */
+  async writeData(chunks: readonly Uint8Array[]): Promise<void> {
+    await this.write(chunks, this.timeouts.dataBlock, 'the message data');
+  }
+
+  /** Writes the last block, which ends with the final ".", and notes the message size in the trace. */
+  async finishData(chunks: readonly Uint8Array[], messageOctets: number): Promise<void> {
+    this.trace({ kind: 'data', octets: messageOctets });
+    await this.writeData(chunks);
+  }
+
+  /** Reads the reply that ends the data (one per recipient in LMTP). */
+  readDataReply(): Promise<Reply> {
+    return this.nextReply('the end of the message data', this.timeouts.dataTermination);
+  }
+
+  /** True when the server sent more than it was asked for: a desynchronised or hostile peer. */
+  get hasUnsolicitedInput(): boolean {
+    return this.ready.length > 0 || this.parser.midReply;
+  }
+
+  private async nextReply(what: string, timeoutMs: number): Promise<Reply> {
+    while (this.ready.length === 0) {
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await this.transport.read(timeoutMs);
+      } catch (error) {
+        throw withContext(error, `waiting for the reply to ${what}`, timeoutMs);
+      }
+      if (chunk === null) {
+        throw new OutboxError('E_CONNECTION', `the server closed the connection while we waited for the reply to ${what}`, { transient: true });
+      }
+      this.ready.push(...this.parser.push(chunk));
+    }
+    const reply = this.ready.shift()!;
+    this.trace({ kind: 'reply', reply });
+    return reply;
+  }
+
+  private async write(chunks: readonly Uint8Array[], timeoutMs: number, what: string): Promise<void> {
+    try {
+      await this.transport.write(chunks, timeoutMs);
+    } catch (error) {
+      throw withContext(error, `sending ${what}`, timeoutMs);
+    }
+  }
+
+  private replyTimeout(command: Command): number {
+    switch (command.verb) {
+      case 'MAIL': return this.timeouts.mail;
+      case 'RCPT': return this.timeouts.rcpt;
+      case 'DATA': return this.timeouts.dataInitiation;
+      default: return this.timeouts.command;
+    }
+  }
+}
+
+/** How a command is named in messages: the verb, with the address for MAIL and RCPT. */
+export function describeCommand(command: Command): string {
+  switch (command.verb) {
+    case 'MAIL': return `MAIL FROM:<${command.reversePath}>`;
+    case 'RCPT': return `RCPT TO:<${command.forwardPath}>`;
+    default: return command.verb;
+  }
+}
+
+function withContext(error: unknown, doing: string, timeoutMs: number): unknown {
+  if (!(error instanceof OutboxError)) return error;
+  if (error.code === 'E_TIMEOUT') {
+    return new OutboxError('E_TIMEOUT', `timed out after ${formatSeconds(timeoutMs)} ${doing}`, { transient: true, cause: error });
+  }
+  if (error.code === 'E_CONNECTION') {
+    return new OutboxError('E_CONNECTION', `${error.message} while ${doing}`, { transient: true, cause: error });
+  }
+  return error;
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}

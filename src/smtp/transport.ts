@@ -1,0 +1,22 @@
+/**
+ * The byte pipe the protocol core talks through. `src/net/` implements it over
+ * TCP (and later TLS, unix sockets, SOCKS); tests implement it in memory. The
+ * core never sees a socket.
+ */
+export interface Transport {
+  /**
+   * Writes the chunks as one write on the wire where the transport can (one
+   * pipelined group, one data block), and resolves once they are accepted.
+   * Rejects with E_TIMEOUT when the peer stops reading for `timeoutMs`, and
+   * with E_CONNECTION when the connection is gone.
+   */
+  write(chunks: readonly Uint8Array[], timeoutMs: number): Promise<void>;
+  /** The next bytes from the peer, or null at the end of the stream. Rejects with E_TIMEOUT after `timeoutMs`. */
+  read(timeoutMs: number): Promise<Uint8Array | null>;
+  /** Flushes what was written, then closes our side. */
+  end(): void;
+  /** Closes at once; nothing more is sent. Used to abort a transaction in data mode. */
+  destroy(): void;
+  /** Where we are connected, for messages and logs. */
+  readonly peer: string;
+}

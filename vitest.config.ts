@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/interop/**'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // End-to-end tests spawn the built CLI; two cores, so keep parallelism modest.
+    maxWorkers: 2,
+    minWorkers: 1,
+  },
+});
