@@ -1,0 +1,67 @@
+/**
+ * Transcript tests: each file in cases/ is a dialogue with exact bytes. The
+ * client must send exactly the C: lines, in the flights (writes) the file
+ * shows, end the session as `@close` says, and fail or succeed as `@expect` says.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exitStatusFor } from '../../src/cli/exit-status.js';
+import { deliver } from '../../src/delivery/deliver.js';
+import { OutboxError } from '../../src/errors.js';
+import { timeoutsFor } from '../../src/smtp/timeouts.js';
+import { parseScript, ScriptedTransport } from '../helpers/scripted-transport.js';
+
+const casesDir = join(import.meta.dirname, 'cases');
+
+interface Header {
+  protocol: 'smtp' | 'lmtp';
+  from: string;
+  to: string[];
+  message: string;
+  expect: string;
+  close: 'quit' | 'destroy';
+  timeout: number;
+}
+
+function readHeader(text: string): Header {
+  const header: Header = { protocol: 'smtp', from: 'a@example.com', to: ['b@example.net'], message: 'Subject: test\n\nHello.\n', expect: 'ok', close: 'quit', timeout: 5 };
+  for (const line of text.split('\n')) {
+    const m = /^@(\w+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const [, key, value = ''] = m;
+    if (key === 'to') header.to = value.split(/\s+/).filter(Boolean);
+    else if (key === 'message') header.message = JSON.parse(value) as string;
+    else if (key === 'from') header.from = value === '<>' ? '' : value;
+    else if (key === 'timeout') header.timeout = Number(value);
+    else (header as unknown as Record<string, string>)[key!] = value.trim();
+  }
+  return header;
+}
+
+describe('transcripts', () => {
+  for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.txt')).sort()) {
+    it(file.replace(/\.txt$/, ''), async () => {
+      const text = readFileSync(join(casesDir, file), 'utf8');
+      const header = readHeader(text);
+      const script = parseScript(text);
+      const transport = new ScriptedTransport(script);
+      const outcome = await deliver({
+        session: {
+          host: 'mx.example', port: 25, protocol: header.protocol, domain: 'localhost',
+          timeouts: { ...timeoutsFor(header.timeout) },
+          connector: async () => transport,
+        },
+        envelope: { reversePath: header.from, recipients: header.to },
+        message: [Buffer.from(header.message, 'utf8')],
+      }).then(() => 'ok', (error: unknown) => {
+        if (!(error instanceof OutboxError)) throw error;
+        return `${error.code} exit=${exitStatusFor(error)}`;
+      });
+      expect(outcome).toBe(header.expect);
+      expect(transport.writes).toEqual(script.flights);
+      expect(transport.finished, `unplayed script: ${transport.remaining}`).toBe(true);
+      expect(header.close === 'destroy' ? transport.destroyed : transport.ended && !transport.destroyed).toBe(true);
+    });
+  }
+});

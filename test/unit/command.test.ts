@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { OutboxError } from '../../src/errors.js';
+import { MAX_COMMAND_LENGTH, serializeCommand, serializeGroup, type Command } from '../../src/smtp/command.js';
+
+function refusal(command: Command): OutboxError {
+  try {
+    serializeCommand(command);
+  } catch (error) {
+    expect(error).toBeInstanceOf(OutboxError);
+    expect((error as OutboxError).code).toBe('E_BAD_DATA');
+    return error as OutboxError;
+  }
+  throw new Error('not refused');
+}
+
+describe('serializeCommand', () => {
+  it('writes each command as RFC 5321 spells it', () => {
+    expect(serializeCommand({ verb: 'EHLO', domain: 'client.example' })).toBe('EHLO client.example\r\n');
+    expect(serializeCommand({ verb: 'LHLO', domain: 'localhost' })).toBe('LHLO localhost\r\n');
+    expect(serializeCommand({ verb: 'MAIL', reversePath: '' })).toBe('MAIL FROM:<>\r\n');
+    expect(serializeCommand({ verb: 'MAIL', reversePath: 'a@b', params: [['BODY', '8BITMIME'], ['SMTPUTF8', true]] })).toBe('MAIL FROM:<a@b> BODY=8BITMIME SMTPUTF8\r\n');
+    expect(serializeCommand({ verb: 'RCPT', forwardPath: '"q u"@example.org', params: [['NOTIFY', 'SUCCESS,FAILURE']] })).toBe('RCPT TO:<"q u"@example.org> NOTIFY=SUCCESS,FAILURE\r\n');
+    expect(serializeCommand({ verb: 'DATA' })).toBe('DATA\r\n');
+    expect(serializeCommand({ verb: 'QUIT' })).toBe('QUIT\r\n');
+  });
+
+  it('refuses CR, LF and NUL in every argument', () => {
+    for (const bad of ['\r', '\n', '\0', 'a@b\r\nRCPT TO:<evil@x>']) {
+      expect(refusal({ verb: 'MAIL', reversePath: `x${bad}` }).message).toMatch(/contains a (CR|LF|NUL)/);
+      refusal({ verb: 'RCPT', forwardPath: bad });
+      refusal({ verb: 'EHLO', domain: `host${bad}` });
+    }
+  });
+
+  it('refuses malformed ESMTP parameters', () => {
+    refusal({ verb: 'MAIL', reversePath: 'a@b', params: [['BO DY', '8BITMIME']] });
+    refusal({ verb: 'MAIL', reversePath: 'a@b', params: [['BODY', '8BIT MIME']] });
+    refusal({ verb: 'MAIL', reversePath: 'a@b', params: [['BODY', 'a=b']] });
+    refusal({ verb: 'MAIL', reversePath: 'a@b', params: [['BODY', '']] });
+  });
+
+  it('refuses over-long commands', () => {
+    expect(refusal({ verb: 'RCPT', forwardPath: `${'x'.repeat(MAX_COMMAND_LENGTH)}@example.org` }).message).toMatch(/longer than/);
+  });
+
+  it('serializes a group as one buffer', () => {
+    const group = serializeGroup([{ verb: 'MAIL', reversePath: 'a@b' }, { verb: 'RCPT', forwardPath: 'c@d' }, { verb: 'DATA' }]);
+    expect(group.toString()).toBe('MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n');
+  });
+});

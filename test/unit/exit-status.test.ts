@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { exitStatusFor, exitStatusName } from '../../src/cli/exit-status.js';
+import { VERSION } from '../../src/cli/version.js';
+import { OutboxError, type ErrorCode } from '../../src/errors.js';
+
+describe('exit status table', () => {
+  const permanent: Array<[ErrorCode, number]> = [
+    ['E_USAGE', 64], ['E_BAD_DATA', 65], ['E_ENVELOPE_REJECTED', 65], ['E_HOST_NOT_FOUND', 68],
+    ['E_CAPABILITY', 69], ['E_MESSAGE_REJECTED', 69], ['E_PARTIAL_DELIVERY', 69], ['E_IO', 74],
+    ['E_GREETING', 76], ['E_HELLO_REJECTED', 76], ['E_PROTOCOL', 76], ['E_CONFIG', 78],
+    // These are temporary by nature, whatever the flag says.
+    ['E_CONNECTION', 75], ['E_TIMEOUT', 75], ['E_DNS_TEMPORARY', 75],
+  ];
+  for (const [code, status] of permanent) {
+    it(`${code} exits ${status}`, () => expect(exitStatusFor(new OutboxError(code, 'x'))).toBe(status));
+  }
+
+  it('every transient failure exits 75, whatever its kind', () => {
+    for (const [code] of permanent) expect(exitStatusFor(new OutboxError(code, 'x', { transient: true }))).toBe(75);
+  });
+
+  it('a bug is EX_SOFTWARE', () => {
+    expect(exitStatusFor(new TypeError('oops'))).toBe(70);
+  });
+
+  it('names statuses as msmtp logs them', () => {
+    expect(exitStatusName(75)).toBe('EX_TEMPFAIL');
+    expect(exitStatusName(0)).toBe('EX_OK');
+  });
+
+  it('the version constant matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+  });
+});
