@@ -1,0 +1,104 @@
+/**
+ * A loopback SMTP server whose every reply a test chooses: for failure cases
+ * (hangs, garbage, drops) that a correct server would never produce. Input is
+ * read line by line, pipelined or not; after a 354 it reads data until the
+ * final dot and then asks for the reply to ".".
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+
+/** A reply to send (CRLF added per line), or an action. */
+export type FakeReply = string | string[] | { close: true } | { hang: true } | { raw: string };
+
+export interface FakeServerOptions {
+  greeting?: FakeReply;
+  /** The reply to a command line (without CRLF), or to "." at the end of the data. */
+  reply(line: string, received: FakeServerLog): FakeReply;
+}
+
+export interface FakeServerLog {
+  readonly commands: string[];
+  /** The message data of each transaction as received (still dot-stuffed), without the final dot. */
+  readonly messages: string[];
+}
+
+export interface FakeServer extends FakeServerLog {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startFakeServer(options: FakeServerOptions): Promise<FakeServer> {
+  const log: FakeServerLog = { commands: [], messages: [] };
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    serve(socket, options, log);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    commands: log.commands,
+    messages: log.messages,
+    port: address.port,
+    close: () => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function serve(socket: Socket, options: FakeServerOptions, log: FakeServerLog): void {
+  let buffer = '';
+  let data: string | undefined;
+  let silent = false;
+  const send = (reply: FakeReply): void => {
+    if (silent) return;
+    if (typeof reply === 'string') socket.write(`${reply}\r\n`);
+    else if (Array.isArray(reply)) socket.write(reply.map((l) => `${l}\r\n`).join(''));
+    else if ('raw' in reply) socket.write(reply.raw);
+    else if ('close' in reply) { silent = true; socket.end(); }
+    else silent = true; // hang: read on, answer nothing
+  };
+  send(options.greeting ?? '220 fake.example ESMTP');
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('latin1');
+    for (;;) {
+      if (data !== undefined) {
+        const end = buffer.indexOf('\r\n.\r\n');
+        const empty = data === '' && buffer.startsWith('.\r\n');
+        if (end === -1 && !empty) return;
+        const cut = empty ? 0 : end + 2;
+        log.messages.push(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 3);
+        data = undefined;
+        send(options.reply('.', log));
+        continue;
+      }
+      const lf = buffer.indexOf('\n');
+      if (lf === -1) return;
+      const line = buffer.slice(0, lf).replace(/\r$/, '');
+      buffer = buffer.slice(lf + 1);
+      log.commands.push(line);
+      const reply = options.reply(line, log);
+      send(reply);
+      if (typeof reply === 'string' && reply.startsWith('354')) data = '';
+    }
+  });
+}
+
+/** The replies of a plain, well-behaved server; tests override what they need. */
+export function normalReply(line: string, extensions: readonly string[] = ['PIPELINING']): FakeReply {
+  const verb = line.slice(0, 4).toUpperCase();
+  if (verb === 'EHLO' || verb === 'LHLO') {
+    const lines = ['fake.example', ...extensions];
+    return lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}`);
+  }
+  if (verb === 'HELO') return '250 fake.example';
+  if (verb === 'MAIL' || verb === 'RCPT' || verb === 'RSET' || verb === 'NOOP') return '250 2.0.0 ok';
+  if (verb === 'DATA') return '354 go ahead';
+  if (verb === 'QUIT') return '221 bye';
+  if (line === '.') return '250 2.0.0 queued';
+  return '500 5.5.1 unknown command';
+}

@@ -1,0 +1,55 @@
+/** Runs the built `bin/outbox` as a separate process, as users and MUAs do. */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const OUTBOX = fileURLToPath(new URL('../../bin/outbox', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Standard input: a string/Buffer, or an iterable of chunks written in turn. */
+  readonly input?: string | Buffer | Iterable<Buffer>;
+  readonly env?: NodeJS.ProcessEnv;
+  /** The test fails if the CLI takes longer than this. */
+  readonly timeoutMs?: number;
+}
+
+export function runOutbox(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  if (!existsSync(BUILT)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [OUTBOX, ...args], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`outbox ${args.join(' ')} did not finish within ${options.timeoutMs ?? 15000} ms`));
+    }, options.timeoutMs ?? 15000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+    child.stdin.on('error', () => {}); // the CLI may exit before reading its input
+    writeInput(child.stdin, options.input);
+  });
+}
+
+async function writeInput(stdin: NodeJS.WritableStream, input: RunOptions['input']): Promise<void> {
+  if (input === undefined) return void stdin.end();
+  if (typeof input === 'string' || Buffer.isBuffer(input)) return void stdin.end(input);
+  for (const chunk of input) {
+    if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
+  }
+  stdin.end();
+}
