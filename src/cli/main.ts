@@ -2,7 +2,8 @@
  * The program: parse the command line, run the mode, map the outcome to an
  * exit status. Only src/cli touches argv, stdio and process.exit.
  */
-import { OutboxError } from '../errors.js';
+import type { PartialDeliveryError } from '../delivery/transaction.js';
+import { describeReply, isTransientReply, OutboxError } from '../errors.js';
 import { EX_OK, EX_SOFTWARE, exitStatusFor } from './exit-status.js';
 import { parseCommandLine } from './options.js';
 import type { Stdio } from './sendmail.js';
@@ -26,10 +27,20 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
 function reportError(error: unknown, io: Stdio): void {
   if (error instanceof OutboxError) {
     io.writeErr(`outbox: ${error.message}\n`);
+    // By code, not instanceof: the delivery modules are not loaded for --version.
+    if (error.code === 'E_PARTIAL_DELIVERY') reportRecipients(error as PartialDeliveryError, io);
     if (error.code === 'E_USAGE') io.writeErr('outbox: try --help for usage\n');
     return;
   }
   io.writeErr(`outbox: internal error (exit ${EX_SOFTWARE}): ${(error as Error)?.stack ?? String(error)}\n`);
+}
+
+/** LMTP partial delivery: every recipient's fate, so the caller can act on each. */
+function reportRecipients(error: PartialDeliveryError, io: Stdio): void {
+  for (const { recipient, reply, delivered } of error.results) {
+    const verdict = delivered ? 'delivered to' : isTransientReply(reply) ? 'temporarily refused for' : 'refused for';
+    io.writeErr(`outbox: ${verdict} ${recipient}: ${describeReply(reply)}\n`);
+  }
 }
 
 /** Runs `main` against the real process. */
