@@ -2,13 +2,14 @@
  * Sending one mail, start to end: open a session, run the transaction, close
  * the session on the one way out, success or failure.
  */
+import type { MessageSource } from './message-stream.js';
 import { openSession, type SessionOptions } from './session.js';
 import { runTransaction, type Envelope, type TransactionResult } from './transaction.js';
 
 export interface DeliveryRequest {
   readonly session: SessionOptions;
   readonly envelope: Envelope;
-  readonly message: AsyncIterable<Uint8Array>;
+  readonly message: MessageSource;
 }
 
 export async function deliver(request: DeliveryRequest): Promise<TransactionResult> {

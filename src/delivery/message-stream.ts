@@ -9,24 +9,35 @@ import { LineEndingNormalizer } from '../message/line-endings.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import { DotStuffer } from '../smtp/dot-stuffing.js';
 
-/** Returns the message size in octets after normalisation (before stuffing). */
-export async function streamMessage(connection: SmtpConnection, source: AsyncIterable<Uint8Array>): Promise<number> {
+/** The mail as chunks of bytes: standard input, a file stream, or buffers in tests. */
+export type MessageSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/**
+ * Returns the message size in octets after normalisation (before stuffing).
+ * Each block is written when the next one is read, so the last block goes out
+ * in the same write as the final "." (one segment fewer for a small mail).
+ */
+export async function streamMessage(connection: SmtpConnection, source: MessageSource): Promise<number> {
   const normalizer = new LineEndingNormalizer();
   const stuffer = new DotStuffer();
   let octets = 0;
+  let pending: Buffer | undefined;
   for await (const chunk of readSource(source)) {
     const normalized = normalizer.push(chunk);
+    if (normalized.length === 0) continue;
     octets += normalized.length;
-    await connection.writeData([stuffer.push(normalized)]);
+    if (pending) await connection.writeData([pending]);
+    pending = stuffer.push(normalized);
   }
   const tail = normalizer.end();
   octets += tail.length;
-  await connection.finishData([stuffer.push(tail), stuffer.end()], octets);
+  const last = [pending, stuffer.push(tail), stuffer.end()].filter((b): b is Buffer => b !== undefined && b.length > 0);
+  await connection.finishData(last, octets);
   return octets;
 }
 
 /** The source's chunks as Buffers; a failing source (stdin closed with an error) is an I/O error, never an end of message. */
-async function* readSource(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+async function* readSource(source: MessageSource): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of source) {
       yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -13,7 +13,7 @@ import type { Command } from '../smtp/command.js';
 import { describeCommand, type SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Session } from './session.js';
-import { streamMessage } from './message-stream.js';
+import { streamMessage, type MessageSource } from './message-stream.js';
 
 export interface Envelope {
   /** The reverse-path; "" is the null path `<>` (bounces). */
@@ -54,7 +54,7 @@ export class PartialDeliveryError extends OutboxError {
 export async function runTransaction(
   session: Session,
   envelope: Envelope,
-  message: AsyncIterable<Uint8Array>,
+  message: MessageSource,
 ): Promise<TransactionResult> {
   const connection = session.connection;
   const mail: Command = { verb: 'MAIL', reversePath: envelope.reversePath };
@@ -68,8 +68,8 @@ export async function runTransaction(
   checkEnvelopeReplies(commands, replies);
 
   const messageOctets = await streamMessage(connection, message);
+  session.inData = false; // the final dot is out: commands may follow again
   const recipients = await readDataReplies(session, envelope.recipients);
-  session.inData = false;
   const finalReply = recipients[recipients.length - 1]!.reply;
   if (session.protocol === 'lmtp' && recipients.some((r) => !r.delivered)) {
     throw new PartialDeliveryError(recipients);

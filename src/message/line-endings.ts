@@ -41,25 +41,34 @@ export class LineEndingNormalizer {
     // A held CR either pairs with a leading LF or stands alone; both become CRLF.
     const skip = heldCR && body[0] === LF ? 1 : 0;
     const rest = skip ? body.subarray(1) : body;
-    if (!heldCR && isCrlfThroughout(rest)) return rest;
-    const out = Buffer.allocUnsafe(rest.length * 2 + 2);
+    const growth = bareLineEndings(rest);
+    if (!heldCR && growth === 0) return rest;
+    const out = Buffer.allocUnsafe(rest.length + growth + (heldCR ? 2 : 0));
     let written = 0;
     if (heldCR) written += CRLF.copy(out, 0);
     written = copyNormalized(rest, out, written);
-    return out.subarray(0, written);
+    return written === out.length ? out : out.subarray(0, written);
   }
 }
 
-/** True when every CR is followed by LF and every LF preceded by CR (and no CR ends the chunk). */
-function isCrlfThroughout(chunk: Buffer): boolean {
+/** How many bare CRs and bare LFs the chunk has: each grows by one octet (no CR may end the chunk). */
+function bareLineEndings(chunk: Buffer): number {
+  let bare = 0;
   let cr = chunk.indexOf(CR);
   let lf = chunk.indexOf(LF);
   while (cr !== -1 || lf !== -1) {
-    if (cr === -1 || lf !== cr + 1) return false;
-    cr = chunk.indexOf(CR, lf + 1);
-    lf = chunk.indexOf(LF, lf + 1);
+    if (cr !== -1 && lf === cr + 1) {
+      cr = chunk.indexOf(CR, lf + 1);
+      lf = chunk.indexOf(LF, lf + 1);
+    } else if (cr !== -1 && (lf === -1 || cr < lf)) {
+      bare++;
+      cr = chunk.indexOf(CR, cr + 1);
+    } else {
+      bare++;
+      lf = chunk.indexOf(LF, lf + 1);
+    }
   }
-  return true;
+  return bare;
 }
 
 /** Copies `from` into `out` at `written` with every bare CR and bare LF turned into CRLF. */

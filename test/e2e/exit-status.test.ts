@@ -88,7 +88,7 @@ describe('exit statuses', () => {
   });
 
   it('75: connection refused', async () => {
-    server = await startFakeServer({ reply: normalReply });
+    server = await startFakeServer({ reply: (line) => normalReply(line) });
     const port = server.port;
     await server.close();
     server = undefined;
