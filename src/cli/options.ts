@@ -3,14 +3,7 @@
  * ignores, parsed with commander into one plain `CliOptions` value. Parsing
  * never exits the process; usage errors come back as OutboxError('E_USAGE').
  */
-import { createRequire } from 'node:module';
-import type * as CommanderModule from 'commander';
-import type { Command as CommandType } from 'commander';
-
-// Loaded through require: commander is CommonJS, and its ESM wrapper costs
-// several milliseconds of start-up on every run.
-const { Command, CommanderError, InvalidArgumentError, Option } = createRequire(import.meta.url)('commander') as typeof CommanderModule;
-type Command = CommandType;
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OutboxError } from '../errors.js';
 import { VERSION } from './version.js';
 

@@ -9,6 +9,8 @@ import { OutboxError } from '../errors.js';
 import type { Transport } from '../smtp/transport.js';
 
 const HIGH_WATER = 256 * 1024;
+/** How long QUIT may take to leave once the outcome is known. */
+const CLOSE_GRACE_MS = 5000;
 
 interface Waiter {
   resolve(chunk: Uint8Array | null): void;
@@ -69,9 +71,14 @@ export class SocketTransport implements Transport {
   }
 
   end(): void {
+    if (this.socket.destroyed) return;
     // Once our last bytes are out there is nothing left to hear: do not let a
-    // server that never closes keep the process alive.
-    if (!this.socket.destroyed) this.socket.end(() => this.socket.destroy());
+    // server that never closes, or never reads, keep the process alive.
+    const socket = this.socket;
+    const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.end(() => socket.destroy());
   }
 
   destroy(): void {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const OUTBOX = fileURLToPath(new URL('../../bin/outbox', import.meta.url));
-const BUILT = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/outbox.mjs', import.meta.url));
 
 export interface CliResult {
   readonly status: number | null;
