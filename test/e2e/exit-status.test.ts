@@ -34,6 +34,14 @@ describe('exit statuses', () => {
     expect(server!.messages).toEqual(['Subject: test\r\n\r\nHello.\r\n']);
   });
 
+  it('0: the sendmail options msmtp accepts and ignores are accepted', async () => {
+    const ignored = ['-i', '-oi', '-o', 'em', '-O', 'DeliveryMode=b', '-B', '8BITMIME', '-bm', '-G', '-h', '17', '-L', 'tag', '-m', '-n', '-F', 'Jane Doe', '-v'];
+    const result = await sendVia(() => undefined, { extra: ignored });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('--> MAIL FROM:<a@example.com>'); // -v prints the dialogue, as in msmtp
+    expect(server!.commands).toContain('RCPT TO:<b@example.net>');
+  });
+
   it('64: unknown option, unsupported mode, no recipients, unreadable recipient', async () => {
     for (const args of [['--bogus'], ['-bs'], ['-bp'], ['-q'], ['--host=127.0.0.1', '-f', 'a@b'], ['--host=127.0.0.1', '-f', 'a@b', 'x@y, <broken']]) {
       const result = await runOutbox(args, { input: MAIL });
