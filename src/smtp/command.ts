@@ -28,11 +28,6 @@ export function serializeCommand(command: Command): string {
   return `${line}\r\n`;
 }
 
-/** Serializes a group of commands into the one buffer that is written at once. */
-export function serializeGroup(commands: readonly Command[]): Buffer {
-  return Buffer.from(commands.map(serializeCommand).join(''), 'utf8');
-}
-
 function commandLine(command: Command): string {
   switch (command.verb) {
     case 'EHLO':

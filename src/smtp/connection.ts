@@ -5,7 +5,7 @@
  * groups of one.
  */
 import { OutboxError } from '../errors.js';
-import { serializeCommand, serializeGroup, type Command } from './command.js';
+import { serializeCommand, type Command } from './command.js';
 import { DEFAULT_REPLY_LIMITS, ReplyParser, type Reply, type ReplyParserLimits } from './reply.js';
 import type { Timeouts } from './timeouts.js';
 import type { Transport } from './transport.js';
@@ -44,9 +44,9 @@ export class SmtpConnection {
   /** Sends the commands in one write and returns their replies, in order. */
   async exchange(commands: readonly Command[]): Promise<Reply[]> {
     if (commands.length === 0) return [];
-    const group = serializeGroup(commands);
-    for (const command of commands) this.trace({ kind: 'command', command, line: serializeCommand(command).trimEnd() });
-    await this.write([group], this.timeouts.command, describeCommand(commands[0]!));
+    const lines = commands.map(serializeCommand);
+    commands.forEach((command, i) => this.trace({ kind: 'command', command, line: lines[i]!.slice(0, -2) }));
+    await this.write([Buffer.from(lines.join(''), 'utf8')], this.timeouts.command, describeCommand(commands[0]!));
     const replies: Reply[] = [];
     for (const command of commands) {
       replies.push(await this.nextReply(describeCommand(command), this.replyTimeout(command)));

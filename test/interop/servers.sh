@@ -92,6 +92,7 @@ meta_directory = /etc/postfix
 mail_owner = postfix
 setgid_group = postdrop
 maillog_file = $base/postfix/maillog
+maillog_file_prefixes = $base/postfix
 myhostname = postfix.interop.test
 mydomain = interop.test
 myorigin = \$myhostname
@@ -327,8 +328,8 @@ stop_all() {
   local base=$1 pid
   [ -f "$base/setup.json" ] || { log "no interop setup in $base"; return 0; }
   local postfix_pid dovecot_pid
-  postfix_pid=$(tr -dc 0-9 <"$base/postfix/queue/pid/master.pid" 2>/dev/null || true)
-  dovecot_pid=$(tr -dc 0-9 <"$base/dovecot/run/master.pid" 2>/dev/null || true)
+  postfix_pid=$(cat "$base/postfix/queue/pid/master.pid" 2>/dev/null | tr -dc 0-9 || true)
+  dovecot_pid=$(cat "$base/dovecot/run/master.pid" 2>/dev/null | tr -dc 0-9 || true)
   if [ -n "$postfix_pid" ]; then
     postfix -c "$base/postfix/conf" stop >/dev/null 2>&1 || kill -TERM "$postfix_pid" 2>/dev/null || true
     end_process "$postfix_pid" 15

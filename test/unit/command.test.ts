@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxError } from '../../src/errors.js';
-import { MAX_COMMAND_LENGTH, serializeCommand, serializeGroup, type Command } from '../../src/smtp/command.js';
+import { MAX_COMMAND_LENGTH, serializeCommand, type Command } from '../../src/smtp/command.js';
 
 function refusal(command: Command): OutboxError {
   try {
@@ -41,10 +41,5 @@ describe('serializeCommand', () => {
 
   it('refuses over-long commands', () => {
     expect(refusal({ verb: 'RCPT', forwardPath: `${'x'.repeat(MAX_COMMAND_LENGTH)}@example.org` }).message).toMatch(/longer than/);
-  });
-
-  it('serializes a group as one buffer', () => {
-    const group = serializeGroup([{ verb: 'MAIL', reversePath: 'a@b' }, { verb: 'RCPT', forwardPath: 'c@d' }, { verb: 'DATA' }]);
-    expect(group.toString()).toBe('MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n');
   });
 });
