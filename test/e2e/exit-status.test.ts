@@ -34,6 +34,14 @@ describe('exit statuses', () => {
     expect(server!.messages).toEqual(['Subject: test\r\n\r\nHello.\r\n']);
   });
 
+  it('0: a host name resolved through DNS', async () => {
+    dns = await startDnsServer({ 'mx.test': { a: '127.0.0.1' } });
+    server = await startFakeServer({ reply: (line) => normalReply(line) });
+    const result = await runOutbox(['--host=mx.test', `--port=${server.port}`, '-f', 'a@b', 'c@d'], { input: MAIL, env: { OUTBOX_DNS_SERVER: dns.address } });
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(server.messages).toHaveLength(1);
+  });
+
   it('0: the sendmail options msmtp accepts and ignores are accepted', async () => {
     const ignored = ['-i', '-oi', '-o', 'em', '-O', 'DeliveryMode=b', '-B', '8BITMIME', '-bm', '-G', '-h', '17', '-L', 'tag', '-m', '-n', '-F', 'Jane Doe', '-v'];
     const result = await sendVia(() => undefined, { extra: ignored });
