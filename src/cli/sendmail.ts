@@ -54,10 +54,17 @@ function envelopeRecipients(args: readonly string[]): string[] {
   return recipients;
 }
 
-/** `-f`: `<>` and MAILER-DAEMON are the null reverse-path (bounces), as in msmtp. */
+/**
+ * `-f`: one address, bare or as `Name <addr>`. `<>` and MAILER-DAEMON are the
+ * null reverse-path (bounces), as in msmtp.
+ */
 function envelopeFrom(from: string | undefined): string {
   if (from === undefined) throw new OutboxError('E_CONFIG', 'envelope-from address is missing: use -f');
-  if (/[\r\n\0]/.test(from)) throw new OutboxError('E_USAGE', `invalid envelope-from address ${JSON.stringify(from)}: control characters`);
-  const bare = from.trim().replace(/^<(.*)>$/, '$1');
-  return bare.toUpperCase() === 'MAILER-DAEMON' ? '' : bare;
+  const trimmed = from.trim();
+  if (trimmed === '<>' || trimmed.toUpperCase() === 'MAILER-DAEMON') return '';
+  const addresses = parseRecipientArgument(trimmed);
+  if (addresses.length !== 1) {
+    throw new OutboxError('E_USAGE', `invalid envelope-from address ${JSON.stringify(from)}: give exactly one address`);
+  }
+  return addresses[0]!;
 }

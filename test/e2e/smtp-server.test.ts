@@ -61,11 +61,19 @@ describe('against smtp-server', () => {
   it('sends a bounce with the null reverse-path', async () => {
     const received: Received[] = [];
     const port = await start({}, received);
-    for (const from of ['<>', 'MAILER-DAEMON']) {
+    for (const from of ['<>', 'MAILER-DAEMON', 'mailer-daemon']) {
       const result = await runOutbox(['--host=127.0.0.1', `--port=${port}`, '-f', from, 'b@example.net'], { input: 'Subject: bounce\n\nx\n' });
       expect(result.status).toBe(0);
     }
-    expect(received.map((r) => r.from)).toEqual(['', '']);
+    expect(received.map((r) => r.from)).toEqual(['', '', '']);
+  });
+
+  it('takes -f as one address, bare or with a name', async () => {
+    const received: Received[] = [];
+    const port = await start({}, received);
+    const result = await runOutbox(['--host=127.0.0.1', `--port=${port}`, '-f', 'Jane Doe <jane@example.com>', 'b@example.net'], { input: 'Subject: x\n\ny\n' });
+    expect(result.status).toBe(0);
+    expect(received[0]!.from).toBe('jane@example.com');
   });
 
   it('LMTP: all delivered exits 0; one refused after the data prints it and exits 69', async () => {

@@ -10,7 +10,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { checkServerIdentity, connect as tlsConnect, TLSSocket, type PeerCertificate } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -330,4 +332,101 @@ export async function outboxKnowsOption(option: string): Promise<boolean> {
   const probe = `To: no-such-user@${interopSetup().domain}\r\nSubject: option probe\r\n\r\nprobe\r\n`;
   const result = await runOutbox([option, ...serverOptions('postfix'), '-f', SENDER], probe);
   return !(result.status === 64 && /unknown option/i.test(result.stderr));
+}
+
+export interface ProbeReply {
+  readonly code: number;
+  /** The text of each line, after "250-" / "250 ". */
+  readonly lines: string[];
+}
+
+/**
+ * A minimal SMTP/LMTP speaker for checking what a server offers (capabilities,
+ * STARTTLS, implicit TLS, AUTH) without outbox. Certificates are checked
+ * against the setup's throwaway CA, never switched off.
+ */
+export class SmtpProbe {
+  private buffer = '';
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  private constructor(private socket: Socket) {
+    this.listen();
+  }
+
+  /** Connects to 127.0.0.1:port; with `tls`, as an implicit-TLS client verifying `servername`. */
+  static async connect(port: number, { tls = false, servername = 'localhost' }: { tls?: boolean; servername?: string } = {}): Promise<SmtpProbe> {
+    const setup = interopSetup();
+    const socket = tls
+      ? tlsConnect({ host: setup.host, port, ca: readFileSync(setup.tls.ca), ...tlsName(servername) })
+      : netConnect({ host: setup.host, port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once(tls ? 'secureConnect' : 'connect', () => resolve());
+      socket.once('error', reject);
+    });
+    return new SmtpProbe(socket);
+  }
+
+  /** The next complete reply (multi-line replies joined), within `timeoutMs`. */
+  async reply(timeoutMs = 10_000): Promise<ProbeReply> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = /^(?:\d{3}-[^\r\n]*\r\n)*\d{3}(?: [^\r\n]*)?\r\n/.exec(this.buffer);
+      if (match) {
+        this.buffer = this.buffer.slice(match[0].length);
+        const lines = match[0].split('\r\n').filter((l) => l !== '');
+        return { code: Number(lines[0]!.slice(0, 3)), lines: lines.map((l) => l.slice(4)) };
+      }
+      if (this.closed) throw new Error(`connection closed before a complete reply: ${JSON.stringify(this.buffer)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no complete reply within ${timeoutMs} ms: ${JSON.stringify(this.buffer)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+
+  async command(line: string): Promise<ProbeReply> {
+    this.socket.write(`${line}\r\n`);
+    return this.reply();
+  }
+
+  /** After a 220 to STARTTLS: the TLS handshake on the same connection, verifying `servername`. */
+  async upgrade(servername = 'localhost'): Promise<void> {
+    const setup = interopSetup();
+    this.socket.removeAllListeners('data');
+    const secure = tlsConnect({ socket: this.socket, ca: readFileSync(setup.tls.ca), ...tlsName(servername) });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', () => resolve());
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.listen();
+  }
+
+  get encrypted(): boolean {
+    return this.socket instanceof TLSSocket;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private listen(): void {
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buffer += chunk.toString('latin1');
+      this.wake?.();
+    });
+    this.socket.on('close', () => { this.closed = true; this.wake?.(); });
+    this.socket.on('error', () => { this.closed = true; this.wake?.(); });
+  }
+}
+
+/** SNI takes a host name, not an address; an address is checked against the certificate's IP names. */
+function tlsName(name: string): { servername?: string; checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined } {
+  return {
+    ...(isIP(name) ? {} : { servername: name }),
+    checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
+  };
 }
