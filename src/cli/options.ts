@@ -78,6 +78,7 @@ function addIgnoredSendmailOptions(program: Command): void {
     const option = new Option(flags).hideHelp();
     program.addOption(parse ? option.argParser(parse) : option);
   };
+  hidden('-A <arg>');
   hidden('-i');
   hidden('-o <option>'); // -oi, -oem, -odb…
   hidden('-O <option=value>');

@@ -43,7 +43,7 @@ describe('exit statuses', () => {
   });
 
   it('0: the sendmail options msmtp accepts and ignores are accepted', async () => {
-    const ignored = ['-i', '-oi', '-o', 'em', '-O', 'DeliveryMode=b', '-B', '8BITMIME', '-bm', '-G', '-h', '17', '-L', 'tag', '-m', '-n', '-F', 'Jane Doe', '-v'];
+    const ignored = ['-A', 'c', '-i', '-oi', '-o', 'em', '-O', 'DeliveryMode=b', '-B', '8BITMIME', '-bm', '-G', '-h', '17', '-L', 'tag', '-m', '-n', '-F', 'Jane Doe', '-v'];
     const result = await sendVia(() => undefined, { extra: ignored });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('--> MAIL FROM:<a@example.com>'); // -v prints the dialogue, as in msmtp
