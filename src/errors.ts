@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'E_CAPABILITY'
   /** MAIL, RCPT or DATA was refused. */
   | 'E_ENVELOPE_REJECTED'
+  /** The mail is larger than the server's declared SIZE limit. */
+  | 'E_SIZE_EXCEEDED'
   /** The reply after the final dot was not 250. */
   | 'E_MESSAGE_REJECTED'
   /** LMTP: some recipients got the mail, others did not. */

@@ -13,6 +13,7 @@ import type { Command } from '../smtp/command.js';
 import { describeCommand, type SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Session } from './session.js';
+import { prepareEnvelope, type MessageFacts } from './mail-parameters.js';
 import { streamMessage, type MessageSource } from './message-stream.js';
 
 export interface Envelope {
@@ -51,14 +52,21 @@ export class PartialDeliveryError extends OutboxError {
   }
 }
 
+/**
+ * Runs the transaction. With `facts` about the spooled message, the server is
+ * told its size and 8-bit-ness, and a mail over its SIZE limit is refused
+ * before MAIL (see mail-parameters.ts).
+ */
 export async function runTransaction(
   session: Session,
   envelope: Envelope,
   message: MessageSource,
+  facts?: MessageFacts,
 ): Promise<TransactionResult> {
   const connection = session.connection;
-  const mail: Command = { verb: 'MAIL', reversePath: envelope.reversePath };
-  const rcpts: Command[] = envelope.recipients.map((forwardPath) => ({ verb: 'RCPT', forwardPath }));
+  const prepared = prepareEnvelope(session.capabilities, envelope, facts);
+  const mail: Command = { verb: 'MAIL', reversePath: prepared.reversePath, ...(prepared.mailParams.length ? { params: prepared.mailParams } : {}) };
+  const rcpts: Command[] = prepared.recipients.map((forwardPath) => ({ verb: 'RCPT', forwardPath }));
   const commands = [mail, ...rcpts, { verb: 'DATA' } as const];
   const replies = session.capabilities.has('PIPELINING')
     ? await connection.exchange(commands)
@@ -69,7 +77,7 @@ export async function runTransaction(
 
   const messageOctets = await streamMessage(connection, message);
   session.inData = false; // the final dot is out: commands may follow again
-  const recipients = await readDataReplies(session, envelope.recipients);
+  const recipients = await readDataReplies(session, prepared.recipients);
   const finalReply = recipients[recipients.length - 1]!.reply;
   if (session.protocol === 'lmtp' && recipients.some((r) => !r.delivered)) {
     throw new PartialDeliveryError(recipients);

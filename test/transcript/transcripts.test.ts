@@ -22,6 +22,7 @@ interface Header {
   expect: string;
   close: 'quit' | 'destroy';
   timeout: number;
+  facts?: { octets: number; has8bit: boolean };
 }
 
 function readHeader(text: string): Header {
@@ -34,6 +35,7 @@ function readHeader(text: string): Header {
     else if (key === 'message') header.message = JSON.parse(value) as string;
     else if (key === 'from') header.from = value === '<>' ? '' : value;
     else if (key === 'timeout') header.timeout = Number(value);
+    else if (key === 'facts') header.facts = { octets: Number(/octets=(\d+)/.exec(value)?.[1]), has8bit: /\b8bit\b/.test(value) };
     else (header as unknown as Record<string, string>)[key!] = value.trim();
   }
   return header;
@@ -54,6 +56,7 @@ describe('transcripts', () => {
         },
         envelope: { reversePath: header.from, recipients: header.to },
         message: [Buffer.from(header.message, 'utf8')],
+        ...(header.facts ? { facts: header.facts } : {}),
       }).then(() => 'ok', (error: unknown) => {
         if (!(error instanceof OutboxError)) throw error;
         return `${error.code} exit=${exitStatusFor(error)}`;
