@@ -1,0 +1,113 @@
+/**
+ * Small parsers for command arguments, shared by the command table. Each
+ * throws an `ArgumentError` with msmtp's wording ("invalid argument X for
+ * command Y"); the parser adds `file:line:` in front.
+ */
+import type { DsnCondition, DsnNotify } from './account.js';
+
+export class ArgumentError extends Error {
+  override readonly name = 'ArgumentError';
+}
+
+/** What a command parser knows besides its argument. */
+export interface CommandContext {
+  /** The command being parsed, for error messages. */
+  readonly command: string;
+  /** The home directory, for `~` in file names. */
+  readonly home: string;
+}
+
+export function invalid(argument: string, context: CommandContext): ArgumentError {
+  return new ArgumentError(`invalid argument ${argument} for command ${context.command}`);
+}
+
+export function required(argument: string, context: CommandContext): string {
+  if (argument === '') throw new ArgumentError(`command ${context.command} needs an argument`);
+  return argument;
+}
+
+export function none(argument: string, context: CommandContext): void {
+  if (argument !== '') throw new ArgumentError(`command ${context.command} does not take an argument`);
+}
+
+/** `on`, `off`, or empty (which means `on`). */
+export function onOff(argument: string, context: CommandContext): boolean {
+  if (argument === '' || argument === 'on') return true;
+  if (argument === 'off') return false;
+  throw invalid(argument, context);
+}
+
+/** One of `values`; an empty argument means `empty`. */
+export function oneOf<T extends string>(values: readonly T[], empty: T) {
+  return (argument: string, context: CommandContext): T => {
+    if (argument === '') return empty;
+    if ((values as readonly string[]).includes(argument)) return argument as T;
+    throw invalid(argument, context);
+  };
+}
+
+/** A string setting that an empty argument unsets. */
+export function optional(argument: string): string | null {
+  return argument === '' ? null : argument;
+}
+
+/** A file name: `~` and `~/…` start at the home directory; empty unsets. */
+export function fileName(argument: string, context: CommandContext): string | null {
+  if (argument === '') return null;
+  return expandTilde(argument, context.home);
+}
+
+export function expandTilde(path: string, home: string): string {
+  if (path === '~' || path.startsWith('~/')) return home + path.slice(1);
+  return path;
+}
+
+const INT_MAX = 2 ** 31 - 1;
+
+/** A number from 1 to `max`, read as C's strtol(s, &end, 0) reads it (so `0x19` and `031` are 25). */
+export function positiveInteger(argument: string, context: CommandContext, max = INT_MAX): number {
+  const value = cLong(argument);
+  if (!(value >= 1 && value <= max)) throw invalid(argument, context);
+  return value;
+}
+
+export function portNumber(argument: string, context: CommandContext): number {
+  return positiveInteger(argument, context, 65535);
+}
+
+/** strtol with base 0 over the whole string: leading blanks, a sign, 0x hex, 0 octal, decimal; NaN otherwise. */
+export function cLong(text: string): number {
+  const match = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
+  if (!match) return NaN;
+  const digits = match[2]!;
+  const base = /^0[xX]/.test(digits) ? 16 : digits.startsWith('0') ? 8 : 10;
+  const magnitude = parseInt(base === 16 ? digits.slice(2) : digits, base);
+  return match[1] === '-' ? -magnitude : magnitude;
+}
+
+/** Byte lengths of the fingerprints msmtp accepts: SHA-256, SHA-1, MD5. */
+const FINGERPRINT_BYTES = [32, 20, 16];
+
+/** `01:23:…` (or with spaces) → upper-case hex pairs joined by `:`. */
+export function fingerprint(argument: string, context: CommandContext): string {
+  const pairs = argument.split(/[: ]/);
+  const wellFormed =
+    FINGERPRINT_BYTES.includes(pairs.length) &&
+    argument.length === pairs.length * 3 - 1 &&
+    pairs.every((pair) => /^[0-9a-fA-F]{2}$/.test(pair));
+  if (!wellFormed) throw invalid(argument, context);
+  return pairs.join(':').toUpperCase();
+}
+
+const DSN_CONDITIONS: readonly DsnCondition[] = ['failure', 'delay', 'success'];
+
+/** `never`, or a comma-separated list (no spaces) of distinct `failure`, `delay`, `success`. */
+export function dsnNotify(argument: string, context: CommandContext): DsnNotify {
+  if (argument === 'never') return 'never';
+  const conditions = argument.split(',');
+  const valid =
+    conditions.every((c) => (DSN_CONDITIONS as readonly string[]).includes(c)) &&
+    new Set(conditions).size === conditions.length;
+  if (!valid) throw invalid(argument, context);
+  return conditions as DsnCondition[];
+}

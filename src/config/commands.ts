@@ -1,0 +1,136 @@
+/**
+ * The table of configuration commands: one small parser per keyword, turning
+ * its argument into settings. Values and messages follow msmtp (checked
+ * against msmtp 1.8.23, plus the commands 1.8.33 added: `from_full_name`,
+ * `set_to_header`, the SCRAM-…-PLUS methods, `logfile_time_format none`).
+ *
+ * `defaults`, `account` and `eval` shape the file rather than an account;
+ * `parser.ts` handles them.
+ */
+import { AUTH_METHODS, type AccountSettings, type AuthSetting, type SyslogFacility } from './account.js';
+import {
+  ArgumentError,
+  dsnNotify,
+  fileName,
+  fingerprint,
+  invalid,
+  none,
+  oneOf,
+  onOff,
+  optional,
+  portNumber,
+  positiveInteger,
+  required,
+  type CommandContext,
+} from './arguments.js';
+
+export type CommandParser = (argument: string, context: CommandContext) => AccountSettings;
+
+const fromHeader = oneOf(['auto', 'on', 'off'] as const, 'auto');
+const addHeader = oneOf(['auto', 'off'] as const, 'auto');
+const toHeader = oneOf(['auto', 'on', 'off'] as const, 'on');
+
+function timeout(argument: string, context: CommandContext): AccountSettings {
+  required(argument, context);
+  return { timeout: argument === 'off' ? 'off' : positiveInteger(argument, context) };
+}
+
+function auth(argument: string, context: CommandContext): AccountSettings {
+  if (argument === '' || argument === 'on') return { auth: 'on' };
+  if (argument === 'off') return { auth: 'off' };
+  if ((AUTH_METHODS as readonly string[]).includes(argument)) return { auth: argument as AuthSetting };
+  throw invalid(argument, context);
+}
+
+function trustFile(argument: string, context: CommandContext): AccountSettings {
+  return { tls_trust_file: argument === 'system' ? 'system' : fileName(argument, context) };
+}
+
+function dsnReturn(argument: string, context: CommandContext): AccountSettings {
+  required(argument, context);
+  if (argument === 'off') return { dsn_return: null };
+  if (argument === 'headers' || argument === 'full') return { dsn_return: argument };
+  throw invalid(argument, context);
+}
+
+function logfile(argument: string, context: CommandContext): AccountSettings {
+  return { logfile: argument === '-' ? '-' : fileName(argument, context) };
+}
+
+const SYSLOG_FACILITIES = /^LOG_(USER|MAIL|LOCAL[0-7])$/;
+
+function syslog(argument: string, context: CommandContext): AccountSettings {
+  if (argument === '' || argument === 'on') return { syslog: 'LOG_USER' };
+  if (argument === 'off') return { syslog: null };
+  if (SYSLOG_FACILITIES.test(argument)) return { syslog: argument as SyslogFacility };
+  throw invalid(argument, context);
+}
+
+export const COMMANDS: Readonly<Record<string, CommandParser>> = {
+  host: (a, c) => ({ host: required(a, c) }),
+  port: (a, c) => ({ port: portNumber(required(a, c), c) }),
+  source_ip: (a) => ({ source_ip: optional(a) }),
+  proxy_host: (a) => ({ proxy_host: optional(a) }),
+  proxy_port: (a, c) => ({ proxy_port: a === '' ? null : portNumber(a, c) }),
+  socket: (a, c) => ({ socket: fileName(a, c) }),
+  timeout,
+  protocol: (a, c) => ({ protocol: oneOf(['smtp', 'lmtp'] as const, 'smtp')(required(a, c), c) }),
+  domain: (a) => ({ domain: a }),
+  auth,
+  user: (a) => ({ user: optional(a) }),
+  password: (a) => ({ password: optional(a) }),
+  passwordeval: (a) => ({ passwordeval: optional(a) }),
+  ntlmdomain: (a) => ({ ntlmdomain: optional(a) }),
+  tls: (a, c) => ({ tls: onOff(a, c) }),
+  tls_starttls: (a, c) => ({ tls_starttls: onOff(a, c) }),
+  tls_trust_file: trustFile,
+  tls_crl_file: (a, c) => ({ tls_crl_file: fileName(a, c) }),
+  tls_fingerprint: (a, c) => ({ tls_fingerprint: a === '' ? null : fingerprint(a, c) }),
+  tls_key_file: (a, c) => ({ tls_key_file: fileName(a, c) }),
+  tls_cert_file: (a, c) => ({ tls_cert_file: fileName(a, c) }),
+  tls_certcheck: (a, c) => ({ tls_certcheck: onOff(a, c) }),
+  tls_priorities: (a) => ({ tls_priorities: optional(a) }),
+  tls_host_override: (a) => ({ tls_host_override: optional(a) }),
+  tls_min_dh_prime_bits: (a, c) => ({ tls_min_dh_prime_bits: a === '' ? null : positiveInteger(a, c) }),
+  from: (a) => ({ from: a }),
+  from_full_name: (a) => ({ from_full_name: optional(a) }),
+  allow_from_override: (a, c) => ({ allow_from_override: onOff(a, c) }),
+  dsn_notify: (a, c) => ({ dsn_notify: required(a, c) === 'off' ? null : dsnNotify(a, c) }),
+  dsn_return: dsnReturn,
+  set_from_header: (a, c) => ({ set_from_header: fromHeader(a, c) }),
+  set_date_header: (a, c) => ({ set_date_header: addHeader(a, c) }),
+  set_msgid_header: (a, c) => ({ set_msgid_header: addHeader(a, c) }),
+  set_to_header: (a, c) => ({ set_to_header: toHeader(a, c) }),
+  undisclosed_recipients: (a, c) => ({ set_to_header: onOff(a, c) ? 'on' : 'off' }),
+  remove_bcc_headers: (a, c) => ({ remove_bcc_headers: onOff(a, c) }),
+  logfile,
+  logfile_time_format: (a) => ({ logfile_time_format: optional(a) }),
+  syslog,
+  aliases: (a, c) => ({ aliases: fileName(a, c) }),
+  auto_from: (a, c) => ({ auto_from: onOff(a, c) }),
+  maildomain: (a) => ({ maildomain: a }),
+
+  // Old spellings msmtp still accepts.
+  connect_timeout: timeout,
+  keepbcc: (a, c) => ({ remove_bcc_headers: !onOff(a, c) }),
+  tls_nocertcheck: (a, c) => (none(a, c), { tls_certcheck: false }),
+  tls_nostarttls: (a, c) => (none(a, c), { tls_starttls: false }),
+  add_missing_from_header: (a, c) => ({ set_from_header: onOff(a, c) ? 'auto' : 'off' }),
+  add_missing_date_header: (a, c) => ({ set_date_header: onOff(a, c) ? 'auto' : 'off' }),
+  /** Obsolete since msmtp 1.6.0; any argument is accepted and ignored. */
+  tls_force_sslv3: () => ({}),
+};
+
+/** The commands that structure a file; `parser.ts` handles them. */
+export const STRUCTURE_COMMANDS = ['defaults', 'account', 'eval'] as const;
+
+/**
+ * The settings one command sets, for configuration lines and for command-line
+ * options that take the same values (`--tls-trust-file=…` is `tls_trust_file …`).
+ * Throws `ArgumentError` (message without location) for an unknown command or a bad value.
+ */
+export function parseCommand(command: string, argument: string, home: string): AccountSettings {
+  const parse = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!parse) throw new ArgumentError(`unknown command ${command}`);
+  return parse(argument, { command, home });
+}

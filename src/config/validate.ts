@@ -1,0 +1,40 @@
+/**
+ * The checks msmtp makes on the account it is about to use (`check_account()`),
+ * with its wording, and the values it fills in: the port for the protocol and
+ * TLS mode, the SOCKS port. Only the chosen account is checked, as in msmtp:
+ * a broken account elsewhere in the file does not matter until it is used.
+ */
+import { OutboxError } from '../errors.js';
+import { DEFAULT_PROXY_PORT, defaultPort, type Account } from './account.js';
+
+/** An account that passed the checks; its port is known. */
+export interface ReadyAccount extends Account {
+  readonly port: number;
+}
+
+/** Fills in the default ports and checks the account; throws E_CONFIG naming the account and where it is defined. */
+export function finalizeAccount(account: Account): ReadyAccount {
+  const port = account.port ?? defaultPort(account);
+  const problem = accountProblem(account, port);
+  if (problem) throw new OutboxError('E_CONFIG', `${describeAccount(account)}: ${problem}`);
+  const proxyPort = account.proxy_host !== null ? (account.proxy_port ?? DEFAULT_PROXY_PORT) : account.proxy_port;
+  // With a socket and LMTP there is no port to use; 0 says so.
+  return { ...account, port: port ?? 0, proxy_port: proxyPort };
+}
+
+function accountProblem(account: Account, port: number | null): string | undefined {
+  if (account.host === null && account.socket === null) return 'host not set';
+  if (port === null && account.socket === null) return 'port not set';
+  if (account.tls_key_file !== null && account.tls_cert_file === null) return 'tls_key_file requires tls_cert_file';
+  if (account.tls_cert_file !== null && account.tls_key_file === null) return 'tls_cert_file requires tls_key_file';
+  if (account.tls && account.tls_trust_file === null && account.tls_fingerprint === null && account.tls_certcheck) {
+    return 'tls requires either tls_trust_file (highly recommended) or tls_fingerprint or a disabled tls_certcheck';
+  }
+  if (account.tls_crl_file !== null && account.tls_trust_file === null) return 'tls_crl_file requires tls_trust_file';
+  return undefined;
+}
+
+/** "file:12: account work", or "account (command line)" for an account without a file. */
+export function describeAccount(account: Pick<Account, 'name' | 'file' | 'line'>): string {
+  return account.file === null ? `account ${account.name}` : `${account.file}:${account.line ?? 0}: account ${account.name}`;
+}
