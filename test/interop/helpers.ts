@@ -16,8 +16,12 @@ import { checkServerIdentity, connect as tlsConnect, TLSSocket, type PeerCertifi
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-/** The built CLI, started the way users and MUAs start it. */
-export const OUTBOX = join(REPO, 'bin', 'outbox');
+/**
+ * The built CLI, started the way users and MUAs start it. INTEROP_OUTBOX names
+ * another one (a build elsewhere, or a deliberately broken copy when checking
+ * that the cases catch a fault).
+ */
+export const OUTBOX = process.env['INTEROP_OUTBOX'] ?? join(REPO, 'bin', 'outbox');
 
 export interface InteropSetup {
   readonly dir: string;
@@ -39,6 +43,12 @@ export interface InteropSetup {
     readonly sizeLimit: number;
     /** ETRN for this domain is accepted (fast_flush_domains). */
     readonly flushDomain: string;
+    /** RCPT TO this address (alice+tempfail@…) gets 450 4.2.0. */
+    readonly tempfailRecipient: string;
+    /** Mail from this sender gets 451 4.3.0 after the final dot. */
+    readonly tempfailAfterDataSender: string;
+    /** Mail from this sender gets 554 5.7.1 after the final dot. */
+    readonly rejectAfterDataSender: string;
   };
   readonly dovecot: {
     readonly config: string;
@@ -81,7 +91,8 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  readonly input?: string | Buffer;
+  /** Standard input: one buffer, or pieces written one at a time with a pause after each (a slow pipe). */
+  readonly input?: string | Buffer | { readonly pieces: readonly (string | Buffer)[]; readonly pauseMs: number };
   /** Added to a minimal environment: PATH, HOME (the setup's), LANG=C.UTF-8. */
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
@@ -117,8 +128,20 @@ export function run(command: string, args: readonly string[], options: RunOption
       resolve({ status, signal, stdout, stderr });
     });
     child.stdin.on('error', () => {}); // the program may exit before reading all its input
-    child.stdin.end(options.input ?? '');
+    void writeInput(child.stdin, options.input);
   });
+}
+
+async function writeInput(stdin: NodeJS.WritableStream, input: RunOptions['input']): Promise<void> {
+  if (input === undefined || typeof input === 'string' || Buffer.isBuffer(input)) {
+    stdin.end(input ?? '');
+    return;
+  }
+  for (const piece of input.pieces) {
+    stdin.write(piece);
+    await sleep(input.pauseMs);
+  }
+  stdin.end();
 }
 
 /** Where a client sends: Postfix's plain listener, or Dovecot's LMTP. */
@@ -136,19 +159,19 @@ export function serverOptions(target: Target = 'postfix'): string[] {
 export const SENDER = 'sender@sender.test';
 
 /** `bin/outbox ARGS < input`. A --timeout keeps a stuck server from holding the case. */
-export function runOutbox(args: readonly string[], input: string | Buffer, options: RunOptions = {}): Promise<RunResult> {
+export function runOutbox(args: readonly string[], input: RunOptions['input'], options: RunOptions = {}): Promise<RunResult> {
   return run(process.execPath, [OUTBOX, '--timeout=20', ...args], { ...options, input });
 }
 
 /** `msmtp ARGS < input`. With --host, msmtp reads no configuration file. */
-export function runMsmtp(args: readonly string[], input: string | Buffer, options: RunOptions = {}): Promise<RunResult> {
+export function runMsmtp(args: readonly string[], input: RunOptions['input'], options: RunOptions = {}): Promise<RunResult> {
   return run('msmtp', ['--timeout=20', ...args], { ...options, input });
 }
 
 /** outbox to a target with -f SENDER: the common call. */
 export function sendWithOutbox(
   recipients: readonly string[],
-  mail: string | Buffer,
+  mail: RunOptions['input'],
   { target = 'postfix', from = SENDER, extra = [] }: { target?: Target; from?: string; extra?: readonly string[] } = {},
 ): Promise<RunResult> {
   return runOutbox([...serverOptions(target), '-f', from, ...extra, '--', ...recipients], mail);
@@ -157,7 +180,7 @@ export function sendWithOutbox(
 /** msmtp with the same options as sendWithOutbox. */
 export function sendWithMsmtp(
   recipients: readonly string[],
-  mail: string | Buffer,
+  mail: RunOptions['input'],
   { target = 'postfix', from = SENDER, extra = [] }: { target?: Target; from?: string; extra?: readonly string[] } = {},
 ): Promise<RunResult> {
   return runMsmtp([...serverOptions(target), '-f', from, ...extra, '--', ...recipients], mail);

@@ -24,6 +24,9 @@ FLUSH_DOMAIN=flush.example.test
 USERS=(alice bob carol full)
 PASSWORD='Interop-Pass-1'
 SIZE_LIMIT=1048576
+TEMPFAIL_RCPT=alice+tempfail@$DOMAIN
+TEMPFAIL_DATA_SENDER=tempfail-data@sender.test
+REJECT_DATA_SENDER=reject-data@sender.test
 MAIL_UID=65534 # nobody: delivery needs no system user of its own
 MAIL_GID=65534
 
@@ -82,6 +85,12 @@ write_postfix_config() {
   chown "$MAIL_UID:$MAIL_GID" "$base/mail"
   : >"$conf/vmailbox"
   for user in "${USERS[@]}"; do printf '%s@%s %s/\n' "$user" "$DOMAIN" "$user" >>"$conf/vmailbox"; done
+  # Refusals on demand, for exit-status cases: a temporary one at RCPT, and a
+  # temporary and a permanent one after the data (chosen by the sender).
+  printf '%s %s\n' "$TEMPFAIL_RCPT" '450 4.2.0 Mailbox busy, try again later (interop)' >"$conf/recipient_access"
+  printf '%s %s\n' \
+    "$TEMPFAIL_DATA_SENDER" '451 4.3.0 Temporary failure after the data (interop)' \
+    "$REJECT_DATA_SENDER" '554 5.7.1 Refused after the data (interop)' >"$conf/sender_access"
 
   cat >"$conf/main.cf" <<EOF
 # A throwaway Postfix for outbox's interop suite. Written by test/interop/servers.sh.
@@ -123,6 +132,8 @@ virtual_uid_maps = static:$MAIL_UID
 virtual_gid_maps = static:$MAIL_GID
 smtpd_reject_unlisted_recipient = yes
 recipient_delimiter = +
+smtpd_recipient_restrictions = check_recipient_access texthash:$conf/recipient_access
+smtpd_end_of_data_restrictions = check_sender_access texthash:$conf/sender_access
 
 message_size_limit = $SIZE_LIMIT
 smtputf8_enable = yes
@@ -199,7 +210,8 @@ write_dovecot_config() {
 # A throwaway Dovecot for outbox's interop suite. Written by test/interop/servers.sh.
 base_dir = $dir/run
 state_dir = $dir/state
-instance_name = outbox-interop-$(basename "$base")
+instance_name = outbox-interop-${base##*.}
+hostname = lmtp.interop.test
 protocols = lmtp
 listen = 127.0.0.1
 log_path = $dir/dovecot.log
@@ -235,12 +247,21 @@ service auth {
     mode = 0666
   }
 }
+# Failed logins are answered at once and never slow down later ones from
+# 127.0.0.1 (Dovecot's defaults: a 2 s delay, then a penalty doubling up to 15 s).
+auth_failure_delay = 0
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 EOF
 }
 
 write_setup() {
   local base=$1 smtp=$2 submission=$3 smtps=$4 lmtp=$5
-  node -e '
+  TEMPFAIL_RCPT=$TEMPFAIL_RCPT TEMPFAIL_DATA_SENDER=$TEMPFAIL_DATA_SENDER REJECT_DATA_SENDER=$REJECT_DATA_SENDER \
+    node -e '
     const [base, smtp, submission, smtps, lmtp, domain, flush, password, sizeLimit, ...users] = process.argv.slice(1);
     const setup = {
       dir: base,
@@ -257,6 +278,10 @@ write_setup() {
         ports: { smtp: +smtp, submission: +submission, smtps: +smtps },
         sizeLimit: +sizeLimit,
         flushDomain: flush,
+        // Refusals on demand: RCPT TO this address gets 450; mail from these senders gets 451 / 554 after the data.
+        tempfailRecipient: process.env.TEMPFAIL_RCPT,
+        tempfailAfterDataSender: process.env.TEMPFAIL_DATA_SENDER,
+        rejectAfterDataSender: process.env.REJECT_DATA_SENDER,
       },
       dovecot: {
         config: `${base}/dovecot/dovecot.conf`,
@@ -280,6 +305,8 @@ start_all() {
   base=$(mktemp -d "${TMPDIR:-/tmp}/outbox-interop.XXXXXX")
   # Postfix and Dovecot drop to their own users and to nobody for delivery: they must reach in.
   chmod 755 "$base"
+  # From here on, a failure stops what was started and removes the directory.
+  trap 'stop_all "$base" >&2; rm -rf "$base"; exit 1' ERR INT TERM
   mkdir -p "$base/home" "$base/scratch"
   local ports smtp submission smtps lmtp
   ports=$(free_ports 4)
@@ -288,8 +315,6 @@ start_all() {
   write_postfix_config "$base" "$smtp" "$submission" "$smtps"
   write_dovecot_config "$base" "$lmtp"
   write_setup "$base" "$smtp" "$submission" "$smtps" "$lmtp"
-  # From here on, a failure stops what was started.
-  trap 'stop_all "$base" >&2; exit 1' ERR
 
   # Dovecot first: Postfix's SASL listeners talk to its auth socket.
   dovecot -c "$base/dovecot/dovecot.conf" || { tail -n 20 "$base/dovecot/dovecot.log" >&2 2>/dev/null; false; }
@@ -301,7 +326,7 @@ start_all() {
   for port in "$smtp" "$submission" "$smtps"; do
     wait_for_port "$port" 20 || { log "Postfix did not listen on $port within 20 s"; tail -n 20 "$base/postfix/maillog" >&2; false; }
   done
-  trap - ERR
+  trap - ERR INT TERM
   log "Postfix on 127.0.0.1:$smtp (plain), :$submission (STARTTLS+AUTH), :$smtps (TLS+AUTH); Dovecot LMTP on :$lmtp"
   echo "$base"
 }
@@ -324,12 +349,22 @@ session_members() {
   ps -eo pid=,sid= | awk -v sid="$1" '$2 == sid { print $1 }'
 }
 
+# The PID in pid file $1, if that process is still the one we started (its command line has $2).
+master_pid() {
+  local pid
+  pid=$({ tr -dc 0-9 <"$1"; } 2>/dev/null || true)
+  [ -n "$pid" ] || return 0
+  case "$(ps -o args= -p "$pid" 2>/dev/null || true)" in
+    *"$2"*) echo "$pid" ;;
+  esac
+}
+
 stop_all() {
   local base=$1 pid
   [ -f "$base/setup.json" ] || { log "no interop setup in $base"; return 0; }
   local postfix_pid dovecot_pid
-  postfix_pid=$(cat "$base/postfix/queue/pid/master.pid" 2>/dev/null | tr -dc 0-9 || true)
-  dovecot_pid=$(cat "$base/dovecot/run/master.pid" 2>/dev/null | tr -dc 0-9 || true)
+  postfix_pid=$(master_pid "$base/postfix/queue/pid/master.pid" '/postfix/sbin/master')
+  dovecot_pid=$(master_pid "$base/dovecot/run/master.pid" "dovecot -c $base/dovecot/dovecot.conf")
   if [ -n "$postfix_pid" ]; then
     postfix -c "$base/postfix/conf" stop >/dev/null 2>&1 || kill -TERM "$postfix_pid" 2>/dev/null || true
     end_process "$postfix_pid" 15
