@@ -38,7 +38,11 @@ describe('LineEndingNormalizer', () => {
     ['a\r\nb\r\n', 'a\r\nb\r\n'],
     ['a\nb\n', 'a\r\nb\r\n'],
     ['a\rb\r', 'a\r\nb\r\n'],
-    ['a\r\r\nb', 'a\r\n\r\nb\r\n'],
+    ['a\r\r\nb', 'a\r\nb\r\n'], // CR CR LF: CRLF converted twice, one line ending
+    ['a\r\r\r\nb\r\r\n', 'a\r\nb\r\n'],
+    ['a\r\rb', 'a\r\n\r\nb\r\n'], // old Mac: two line endings
+    ['\r\r', '\r\n\r\n'],
+    ['\r\r\n', '\r\n'],
     ['a\n\rb', 'a\r\n\r\nb\r\n'],
     ['last line', 'last line\r\n'],
     ['', ''],
@@ -65,6 +69,7 @@ describe('LineEndingNormalizer', () => {
       if (out.length) expect(out.endsWith('\r\n')).toBe(true);
       expect(out.replace(/[\r\n]/g, '')).toBe(chunks.join('').replace(/[\r\n]/g, ''));
       expect(normalize([chunks.join('')])).toBe(out);
+      expect(normalize([out])).toBe(out); // idempotent
     }));
   });
 });
