@@ -16,9 +16,13 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       io.writeOut(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
       return EX_OK;
     }
+    const options = outcome.options;
+    if (options.mode !== 'sendmail') {
+      throw new OutboxError('E_CAPABILITY', `--${options.mode} is not supported by this version of outbox yet`);
+    }
     // Loaded only when a mail is sent, so --version and --help start fast.
     const { runSendmail } = await import('./sendmail.js');
-    return await runSendmail(outcome.options, io);
+    return await runSendmail(options, io);
   } catch (error) {
     reportError(error, io);
     return exitStatusFor(error);

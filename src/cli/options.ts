@@ -5,19 +5,33 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OutboxError } from '../errors.js';
+import { ACCOUNT_OPTIONS, type GivenSetting } from './account-options.js';
 import { VERSION } from './version.js';
 
+export type Mode = 'sendmail' | 'serverinfo' | 'rmqs' | 'configure';
+
 export interface CliOptions {
+  readonly mode: Mode;
+  /** `-P`: print the configuration that would be used and stop. */
+  readonly pretend: boolean;
+  /** `-a`: the account to use. */
+  readonly account?: string;
+  /** `-C`: the user configuration file. */
+  readonly file?: string;
+  /** `--host`: use only command-line settings, read no file. */
   readonly host?: string;
-  readonly port?: number;
+  /** `-f`: the envelope-from address (it also chooses the account). */
   readonly from?: string;
-  /** `-F`: the sender's full name (used for the From header by a later issue). */
-  readonly fullName?: string;
-  readonly domain?: string;
-  readonly timeout?: number | 'off';
-  readonly protocol?: 'smtp' | 'lmtp';
+  /** `-t`: recipients from To, Cc and Bcc too. */
+  readonly readRecipients: boolean;
+  /** `--read-envelope-from`: the envelope-from from the mail's From. */
+  readonly readEnvelopeFrom: boolean;
   readonly debug: boolean;
+  /** The account settings given as options, in the order given. */
+  readonly settings: readonly GivenSetting[];
   readonly recipients: readonly string[];
+  readonly rmqs?: string;
+  readonly configure?: string;
 }
 
 export type ParseOutcome =
@@ -38,7 +52,7 @@ export function parseCommandLine(argv: readonly string[]): ParseOutcome {
   let printed = '';
   const program = buildProgram((text) => { printed += text; });
   try {
-    program.parse(argv as string[], { from: 'user' });
+    program.parse(withExplicitOptionalValues(argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return { kind: 'printed', text: printed };
@@ -46,7 +60,23 @@ export function parseCommandLine(argv: readonly string[]): ParseOutcome {
     }
     throw error;
   }
-  return { kind: 'run', options: toCliOptions(program.opts(), program.args) };
+  return { kind: 'run', options: toCliOptions(program) };
+}
+
+/**
+ * msmtp (getopt_long) takes an optional argument only as `--tls=off`; a bare
+ * `--tls` never swallows the next word, which may be a recipient. commander
+ * would take it, so bare optional-value options become `--tls=` (msmtp reads
+ * an empty argument as "on", or as "unset" for names and files).
+ */
+function withExplicitOptionalValues(argv: readonly string[]): string[] {
+  const optional = new Set(ACCOUNT_OPTIONS.filter((o) => o.flags.includes('[')).map((o) => longFlag(o.flags)));
+  const end = argv.indexOf('--');
+  return argv.map((arg, i) => ((end === -1 || i < end) && optional.has(arg) ? `${arg}=` : arg));
+}
+
+function longFlag(flags: string): string {
+  return /--[\w-]+/.exec(flags)![0];
 }
 
 function buildProgram(print: (text: string) => void): Command {
@@ -59,15 +89,19 @@ function buildProgram(print: (text: string) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: print, writeErr: () => {} })
     .allowExcessArguments(true)
-    .option('--host <host>', 'the SMTP server to send the mail to')
-    .option('--port <number>', 'the server port (default 25 for SMTP; LMTP needs one)', parsePort)
-    .option('-f, --from <address>', 'the envelope-from address')
-    .option('-F <name>', 'the full name of the sender')
-    .option('--domain <name>', 'the EHLO/LHLO argument (default: localhost)')
-    .option('--timeout <off|seconds>', 'network timeout; off means RFC 5321 defaults', parseTimeout)
-    .option('--protocol <smtp|lmtp>', 'the protocol to speak', parseProtocol)
+    .option('-P, --pretend', 'print the configuration that would be used, and exit')
     .option('-d, --debug', 'print the dialogue with the server')
-    .option('-v', 'verbose: the same as --debug (as in msmtp)');
+    .option('-v', 'verbose: the same as --debug (as in msmtp)')
+    .option('-S, --serverinfo', 'print information about the server')
+    .option('--rmqs <host|@domain|#queue>', 'send a Remote Message Queue Starting (ETRN) request')
+    .option('--configure <address>', 'print a configuration for the address')
+    .option('-C, --file <file>', 'the user configuration file')
+    .option('-a, --account <name>', 'use this account')
+    .option('--host <host>', 'the server; use only command-line settings, read no file')
+    .option('-f, --from <address>', 'the envelope-from address')
+    .option('-t, --read-recipients', 'read recipients from the mail too')
+    .option('--read-envelope-from', "read the envelope-from from the mail's From");
+  for (const { flags, description } of ACCOUNT_OPTIONS) program.addOption(new Option(flags, description));
   addIgnoredSendmailOptions(program);
   return program;
 }
@@ -97,37 +131,50 @@ function parseMode(mode: string): string {
   throw new InvalidArgumentError(`${what} is not supported`);
 }
 
-function parsePort(value: string): number {
-  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new InvalidArgumentError('invalid port number');
-  return port;
-}
-
-function parseTimeout(value: string): number | 'off' {
-  if (value === 'off') return 'off';
-  const seconds = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
-  if (!(seconds >= 1)) throw new InvalidArgumentError('invalid timeout: use "off" or a number of seconds');
-  return seconds;
-}
-
-function parseProtocol(value: string): 'smtp' | 'lmtp' {
-  if (value === 'smtp' || value === 'lmtp') return value;
-  throw new InvalidArgumentError('invalid protocol: use smtp or lmtp');
-}
-
-function toCliOptions(raw: Record<string, unknown>, args: readonly string[]): CliOptions {
-  const pick = <T>(key: string) => raw[key] as T | undefined;
-  return {
-    ...defined('host', pick<string>('host')),
-    ...defined('port', pick<number>('port')),
-    ...defined('from', pick<string>('from')),
-    ...defined('fullName', pick<string>('F')),
-    ...defined('domain', pick<string>('domain')),
-    ...defined('timeout', pick<number | 'off'>('timeout')),
-    ...defined('protocol', pick<'smtp' | 'lmtp'>('protocol')),
+function toCliOptions(program: Command): CliOptions {
+  const raw = program.opts<Record<string, unknown>>();
+  const text = (key: string) => (typeof raw[key] === 'string' ? (raw[key] as string) : undefined);
+  const settings: GivenSetting[] = [];
+  for (const { flags, command } of ACCOUNT_OPTIONS) {
+    const option = new Option(flags);
+    const value = raw[option.attributeName()];
+    if (value !== undefined) settings.push({ command, argument: value === true ? '' : String(value), option: longFlag(flags) });
+  }
+  const options: CliOptions = {
+    mode: modeOf(raw),
+    pretend: Boolean(raw['pretend']),
+    ...defined('account', text('account')),
+    ...defined('file', text('file')),
+    ...defined('host', text('host')),
+    ...defined('from', text('from')),
+    ...defined('rmqs', text('rmqs')),
+    ...defined('configure', text('configure')),
+    readRecipients: Boolean(raw['readRecipients']),
+    readEnvelopeFrom: Boolean(raw['readEnvelopeFrom']),
     debug: Boolean(raw['debug'] || raw['v']),
-    recipients: args,
+    settings,
+    recipients: program.args,
   };
+  checkCombinations(options);
+  return options;
+}
+
+function modeOf(raw: Record<string, unknown>): Mode {
+  if (raw['configure'] !== undefined) return 'configure';
+  if (raw['serverinfo']) return 'serverinfo';
+  if (raw['rmqs'] !== undefined) return 'rmqs';
+  return 'sendmail';
+}
+
+/** The combinations msmtp refuses with EX_USAGE. */
+function checkCombinations(options: CliOptions): void {
+  const usage = (message: string) => new OutboxError('E_USAGE', message);
+  if (options.host !== undefined && options.account !== undefined) throw usage('cannot use both --host and --account');
+  if (options.from !== undefined && options.readEnvelopeFrom) throw usage('cannot use both --from and --read-envelope-from');
+  if (options.mode === 'serverinfo' && options.rmqs !== undefined) throw usage('cannot use both --serverinfo and --rmqs');
+  if ((options.mode === 'serverinfo' || options.mode === 'rmqs') && options.recipients.length > 0) {
+    throw usage(`--${options.mode} takes no recipients`);
+  }
 }
 
 function defined<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
@@ -139,6 +186,8 @@ function versionText(): string {
     `outbox version ${VERSION}`,
     `Platform: Node.js ${process.version} on ${process.platform}-${process.arch}`,
     'Protocols: SMTP, LMTP',
+    'System configuration file name: /etc/msmtprc (OUTBOX_SYSTEM_CONFIG overrides it)',
+    'User configuration file name: ~/.msmtprc, else $XDG_CONFIG_HOME/msmtp/config',
     'This is free software; it comes with NO WARRANTY.',
   ].join('\n');
 }

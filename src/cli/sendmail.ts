@@ -1,16 +1,21 @@
 /**
- * Sendmail mode: the envelope from the command line, the mail from standard
- * input, delivered to the server given with --host. Returns the exit status;
- * failures are reported on stderr with the server's reply.
+ * Sendmail mode: the account from the configuration (or --host), the envelope
+ * from -f or the account, the mail from standard input. Returns the exit
+ * status; failures are thrown as OutboxError and reported by main.
  */
-import { OutboxError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { expandAccountAliases, requireEnvelopeFrom, type ReadyAccount } from '../config/index.js';
 import { deliver } from '../delivery/deliver.js';
+import { OutboxError } from '../errors.js';
+import { transcriptWriter } from '../log/transcript.js';
+import { parseRecipientArgument } from '../message/address-list.js';
 import { dnsServerResolve } from '../net/connector.js';
 import { timeoutsFor } from '../smtp/timeouts.js';
-import { parseRecipientArgument } from '../message/address-list.js';
-import { transcriptWriter } from '../log/transcript.js';
-import type { CliOptions } from './options.js';
+import { accountForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
+import type { CliOptions } from './options.js';
+import { printPretend } from './pretend.js';
+import { refuseUnsupported, warnUnsupported } from './unsupported.js';
 
 export interface Stdio {
   readonly stdin: AsyncIterable<Uint8Array>;
@@ -20,25 +25,24 @@ export interface Stdio {
 }
 
 export async function runSendmail(options: CliOptions, io: Stdio): Promise<number> {
-  const recipients = envelopeRecipients(options.recipients);
-  const host = options.host;
-  if (host === undefined) {
-    throw new OutboxError('E_CONFIG', 'no server given: use --host (configuration files are not read yet)');
+  if (options.readRecipients || options.readEnvelopeFrom) {
+    throw new OutboxError('E_USAGE', `${options.readRecipients ? '-t' : '--read-envelope-from'} is not supported yet`);
   }
-  const protocol = options.protocol ?? 'smtp';
-  if (protocol === 'lmtp' && options.port === undefined) {
-    throw new OutboxError('E_CONFIG', 'LMTP needs a port: use --port');
-  }
-  const reversePath = envelopeFrom(options.from);
+  const { files, chosen, account } = await accountForRun(options, io.env);
+  if (options.pretend) return printPretend(io, { files, chosen: { ...chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients });
+  const recipients = envelopeRecipients(account, options.recipients);
+  refuseUnsupported(account);
+  warnUnsupported(account, io);
+  const reversePath = nullPathFor(requireEnvelopeFrom(account));
   const resolver = io.env['OUTBOX_DNS_SERVER'];
   const debug = options.debug ? transcriptWriter((line) => io.writeOut(`${line}\n`)) : undefined;
   await deliver({
     session: {
-      host,
-      port: options.port ?? 25,
-      protocol,
-      domain: options.domain ?? 'localhost',
-      timeouts: timeoutsFor(options.timeout ?? 'off'),
+      host: account.host!,
+      port: account.port,
+      protocol: account.protocol,
+      domain: account.domain,
+      timeouts: timeoutsFor(account.timeout),
       ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
       ...(debug ? { trace: debug } : {}),
     },
@@ -48,23 +52,14 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
   return EX_OK;
 }
 
-function envelopeRecipients(args: readonly string[]): string[] {
-  const recipients = args.flatMap((arg) => parseRecipientArgument(arg));
-  if (recipients.length === 0) throw new OutboxError('E_USAGE', 'no recipients found');
-  return recipients;
+/** Command-line recipients read as address lists, then the account's aliases (envelope only). */
+function envelopeRecipients(account: ReadyAccount, args: readonly string[]): string[] {
+  const parsed = args.flatMap((arg) => parseRecipientArgument(arg));
+  if (parsed.length === 0) throw new OutboxError('E_USAGE', 'no recipients found');
+  return expandAccountAliases(account, parsed, (path) => readFileSync(path));
 }
 
-/**
- * `-f`: one address, bare or as `Name <addr>`. `<>` and MAILER-DAEMON are the
- * null reverse-path (bounces), as in msmtp.
- */
-function envelopeFrom(from: string | undefined): string {
-  if (from === undefined) throw new OutboxError('E_CONFIG', 'envelope-from address is missing: use -f');
-  const trimmed = from.trim();
-  if (trimmed === '<>' || trimmed.toUpperCase() === 'MAILER-DAEMON') return '';
-  const addresses = parseRecipientArgument(trimmed);
-  if (addresses.length !== 1) {
-    throw new OutboxError('E_USAGE', `invalid envelope-from address ${JSON.stringify(from)}: give exactly one address`);
-  }
-  return addresses[0]!;
+/** `MAILER-DAEMON` (any case) is the null reverse-path, as in msmtp. */
+function nullPathFor(from: string): string {
+  return from.toUpperCase() === 'MAILER-DAEMON' ? '' : from;
 }

@@ -1,10 +1,19 @@
 /** Runs the built `bin/outbox` as a separate process, as users and MUAs do. */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const OUTBOX = fileURLToPath(new URL('../../bin/outbox', import.meta.url));
 const BUILT = fileURLToPath(new URL('../../dist/outbox.mjs', import.meta.url));
+
+/**
+ * An empty home and no system file: the CLI reads no configuration of the
+ * machine it runs on unless a test gives it one.
+ */
+const EMPTY_HOME = mkdtempSync(join(tmpdir(), 'outbox-home-'));
+const NO_SYSTEM_CONFIG = join(EMPTY_HOME, 'no-system-msmtprc');
 
 export interface CliResult {
   readonly status: number | null;
@@ -24,7 +33,7 @@ export function runOutbox(args: readonly string[], options: RunOptions = {}): Pr
   if (!existsSync(BUILT)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [OUTBOX, ...args], {
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
+      env: { PATH: process.env['PATH'], HOME: EMPTY_HOME, OUTBOX_SYSTEM_CONFIG: NO_SYSTEM_CONFIG, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,0 +1,33 @@
+/**
+ * Settings that later versions implement. A mail is never sent with less
+ * protection than asked for: an account that wants TLS or authentication is
+ * refused (exit 69, as msmtp when support is not compiled in), never sent in
+ * plaintext or unauthenticated. Settings that only add something outbox does
+ * not do yet are named in a warning.
+ */
+import type { ReadyAccount } from '../config/index.js';
+import { OutboxError } from '../errors.js';
+import type { Stdio } from './sendmail.js';
+
+export function refuseUnsupported(account: ReadyAccount): void {
+  const missing = [
+    account.tls && 'TLS (tls on)',
+    account.auth !== 'off' && `authentication (auth ${account.auth})`,
+    account.socket !== null && 'unix sockets (socket)',
+    account.proxy_host !== null && 'SOCKS proxies (proxy_host)',
+    account.source_ip !== null && 'a source address (source_ip)',
+    account.dsn_notify !== null && 'delivery status notifications (dsn_notify)',
+    account.dsn_return !== null && 'delivery status notifications (dsn_return)',
+  ].filter((item): item is string => typeof item === 'string');
+  if (missing.length > 0) {
+    throw new OutboxError('E_CAPABILITY', `account ${account.name} asks for ${missing.join(', ')}, which this version of outbox does not support yet; nothing was sent`);
+  }
+}
+
+export function warnUnsupported(account: ReadyAccount, io: Pick<Stdio, 'writeErr'>): void {
+  const ignored = [
+    account.logfile !== null && 'logfile',
+    account.syslog !== null && 'syslog',
+  ].filter((item): item is string => typeof item === 'string');
+  if (ignored.length > 0) io.writeErr(`outbox: warning: ${ignored.join(' and ')} not supported yet; nothing is logged\n`);
+}
