@@ -354,7 +354,7 @@ export function sleep(ms: number): Promise<void> {
 export async function outboxKnowsOption(option: string): Promise<boolean> {
   const probe = `To: no-such-user@${interopSetup().domain}\r\nSubject: option probe\r\n\r\nprobe\r\n`;
   const result = await runOutbox([option, ...serverOptions('postfix'), '-f', SENDER], probe);
-  return !(result.status === 64 && /unknown option/i.test(result.stderr));
+  return !(result.status === 64 && /unknown option|not supported yet/i.test(result.stderr));
 }
 
 export interface ProbeReply {
