@@ -1,0 +1,172 @@
+/**
+ * Writing a person's name into a header we make (`From: Name <addr>`):
+ *
+ * - printable ASCII that is a plain phrase (atoms separated by single
+ *   spaces, RFC 5322 §3.2.5) is written as it is: `John Smith`;
+ * - other printable ASCII (specials such as `,` `.` `"` `(`, doubled or
+ *   outer spaces, something that looks like an encoded word) becomes a
+ *   quoted-string (§3.2.4): `"Doe, John"`. msmtp writes these raw, which
+ *   makes the header invalid;
+ * - anything with non-ASCII becomes RFC 2047 encoded words in UTF-8, B or Q
+ *   (the Q of §5(3), safe in a phrase), whichever is shorter, each word at
+ *   most 75 characters and never splitting a character.
+ *
+ * CR, LF, NUL and other control characters are refused with
+ * OutboxError('E_USAGE'): a name can never start a new header line.
+ *
+ * Names given in the locale's character set: `decodeLocale` turns bytes (or a
+ * string carrying bytes as latin1) into text, with a pluggable decoder.
+ */
+import { OutboxError } from '../errors.js';
+import { isAtext } from './address-tokens.js';
+
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const PRINTABLE_ASCII = /^[\t\x20-\x7e]*$/;
+/** RFC 2047 §2: an encoded word is at most 75 characters. */
+const MAX_ENCODED_WORD = 75;
+const B_PREFIX = '=?UTF-8?B?';
+const Q_PREFIX = '=?UTF-8?Q?';
+
+/** Refuses a value with a control character (TAB aside), naming what it is. */
+export function refuseControls(what: string, value: string): void {
+  if (!CONTROL.test(value)) return;
+  const problem = /[\r\n]/.test(value) ? 'a line break' : value.includes('\0') ? 'a NUL character' : 'a control character';
+  throw new OutboxError('E_USAGE', `the ${what} ${JSON.stringify(value)} contains ${problem}`);
+}
+
+/** The words of a display name as they go into a phrase; the caller joins them with spaces or folds. */
+export function encodeDisplayName(name: string): string[] {
+  refuseControls('full name', name);
+  if (PRINTABLE_ASCII.test(name)) return isPlainPhrase(name) ? name.split(' ') : [quoteString(name)];
+  const b = encodeWords(name, 'B');
+  const q = encodeWords(name, 'Q');
+  return totalLength(q) <= totalLength(b) ? q : b;
+}
+
+function isPlainPhrase(name: string): boolean {
+  if (name === '' || name.includes('=?')) return false;
+  return name.split(' ').every((word) => word !== '' && [...word].every((c) => c.charCodeAt(0) < 0x80 && isAtext(c.charCodeAt(0))));
+}
+
+/** RFC 5322 §3.2.4 quoted-string: `"` and `\` escaped with a backslash. */
+export function quoteString(text: string): string {
+  return `"${text.replace(/["\\]/g, '\\$&')}"`;
+}
+
+function totalLength(words: readonly string[]): number {
+  return words.reduce((sum, word) => sum + word.length + 1, 0);
+}
+
+type Encoding = 'B' | 'Q';
+
+const Q_PLAIN = /[A-Za-z0-9!*+\-/]/;
+
+/** RFC 2047 §5(3): in a phrase, Q may only leave letters, digits and `!*+-/` unencoded; space is `_`. */
+function qText(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) {
+    const char = String.fromCharCode(byte);
+    if (byte === 0x20) text += '_';
+    else if (Q_PLAIN.test(char)) text += char;
+    else text += `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return text;
+}
+
+function encodedWord(bytes: Buffer, encoding: Encoding): string {
+  return encoding === 'B' ? `${B_PREFIX}${bytes.toString('base64')}?=` : `${Q_PREFIX}${qText(bytes)}?=`;
+}
+
+/** The length of the encoded word for `byteCount` bytes whose Q text is `qLength` long. */
+function wordLength(encoding: Encoding, byteCount: number, qLength: number): number {
+  return B_PREFIX.length + 2 + (encoding === 'B' ? 4 * Math.ceil(byteCount / 3) : qLength);
+}
+
+/** The name as encoded words of at most 75 characters, each holding whole characters. */
+function encodeWords(name: string, encoding: Encoding): string[] {
+  const words: string[] = [];
+  let chunk: Buffer[] = [];
+  let byteCount = 0;
+  let qLength = 0;
+  for (const char of name) {
+    const bytes = Buffer.from(char, 'utf8');
+    const q = qText(bytes).length;
+    if (chunk.length > 0 && wordLength(encoding, byteCount + bytes.length, qLength + q) > MAX_ENCODED_WORD) {
+      words.push(encodedWord(Buffer.concat(chunk), encoding));
+      chunk = [];
+      byteCount = 0;
+      qLength = 0;
+    }
+    chunk.push(bytes);
+    byteCount += bytes.length;
+    qLength += q;
+  }
+  if (chunk.length > 0) words.push(encodedWord(Buffer.concat(chunk), encoding));
+  return words;
+}
+
+/**
+ * Joins words after `prefix` (e.g. `From: `) with single spaces, folding
+ * (CRLF + space) before a word that would take the line past `width`.
+ */
+export function foldWords(prefix: string, words: readonly string[], width = 78): string {
+  let out = '';
+  let column = prefix.length;
+  words.forEach((word, i) => {
+    if (i > 0 && column + 1 + word.length > width) {
+      out += '\r\n ';
+      column = 1;
+    } else if (i > 0) {
+      out += ' ';
+      column++;
+    }
+    out += word;
+    column += word.length;
+  });
+  return out;
+}
+
+/** Turns bytes in `charset` into text; undefined when the charset is unknown or the bytes are not valid in it. */
+export type CharsetDecoder = (bytes: Uint8Array, charset: string) => string | undefined;
+
+/** Node's own decoders (full ICU: the ISO-8859 family, windows-125x, KOI8, Shift_JIS, EUC, GB18030, Big5…). */
+export const textDecoderCharsets: CharsetDecoder = (bytes, charset) => {
+  try {
+    return new TextDecoder(charset, { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+};
+
+function isUtf8Charset(charset: string): boolean {
+  return /^utf-?8$/i.test(charset.trim());
+}
+
+/**
+ * A name given in the locale's character set, as text. `input` is bytes, or a
+ * string that carries bytes as latin1 code units (every unit below 256);
+ * a string with any unit above 255 is already text and is returned as it is.
+ * In a UTF-8 locale bytes are read as UTF-8. Bytes that `decode` cannot read
+ * in `charset` are OutboxError('E_USAGE').
+ */
+export function decodeLocale(input: Uint8Array | string, charset: string, decode: CharsetDecoder = textDecoderCharsets): string {
+  if (typeof input === 'string' && (isUtf8Charset(charset) || /[^\u0000-\u00ff]/.test(input))) return input;
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
+  const text = decode(bytes, isUtf8Charset(charset) ? 'utf-8' : charset);
+  if (text === undefined) {
+    throw new OutboxError('E_USAGE', `cannot read the name ${JSON.stringify(Buffer.from(bytes).toString('latin1'))} in the locale's character set ${charset}`);
+  }
+  return text;
+}
+
+/**
+ * The locale's character set from LC_ALL, LC_CTYPE or LANG (the first one
+ * set), e.g. `de_DE.ISO-8859-15@euro` → `ISO-8859-15`. The C and POSIX
+ * locales, and a locale without a charset, give UTF-8: Node reads arguments
+ * and files as UTF-8 there anyway.
+ */
+export function localeCharset(env: Readonly<Record<string, string | undefined>>): string {
+  const locale = [env['LC_ALL'], env['LC_CTYPE'], env['LANG']].find((value) => value !== undefined && value !== '');
+  const match = locale === undefined ? null : /\.([^@]+)/.exec(locale);
+  return match?.[1] ?? 'UTF-8';
+}
