@@ -1,8 +1,9 @@
 /**
  * Which account a run uses, as msmtp decides it: `--host` reads no file and
  * takes the command line alone; otherwise the system and user files are read
- * and the account is chosen by `-a`, by the envelope-from, or falls back to
- * `default` and then to SMTPSERVER/EMAIL. Command-line settings go on top.
+ * and the account is chosen by `-a`, by the envelope-from (`-f`, or the From
+ * read from the mail with `--read-envelope-from`), or falls back to `default`
+ * and then to SMTPSERVER/EMAIL. Command-line settings go on top.
  */
 import {
   chooseAccount,
@@ -21,32 +22,28 @@ import { OutboxError } from '../errors.js';
 import { commandLineSettings } from './account-options.js';
 import type { CliOptions } from './options.js';
 
-export interface AccountForRun {
+export interface ChoiceForRun {
   readonly files: readonly ConfigFileReport[];
   readonly chosen: ChosenAccount;
-  /** The chosen account with `%U %H %C %M %F` substituted (sendmail mode). */
-  readonly account: ReadyAccount;
 }
 
-export async function accountForRun(options: CliOptions, env: NodeJS.ProcessEnv, mailFrom?: string): Promise<AccountForRun> {
+/** Reads the files (unless --host) and chooses the account; `mailFrom` is the From read for --read-envelope-from. */
+export function chooseForRun(options: CliOptions, env: NodeJS.ProcessEnv, mailFrom?: string): ChoiceForRun {
   const commandLine = {
     ...commandLineSettings(options.settings, homeDirectory(env)),
     ...(options.host !== undefined ? { host: options.host } : {}),
   };
-  const envelopeFrom = mailFrom ?? envelopeFromArgument(options.from);
+  const envelopeFrom = options.readEnvelopeFrom ? mailFrom : envelopeFromArgument(options.from);
   const sendmail = options.mode === 'sendmail';
   if (options.host !== undefined) {
-    const chosen = commandLineAccount({ envelopeFrom, commandLine, sendmail });
-    return { files: [], chosen, account: await expanded(chosen, sendmail, env, mailFrom) };
+    return { files: [], chosen: commandLineAccount({ envelopeFrom, commandLine, sendmail }) };
   }
   const config = loadConfiguration({ ...systemLoadRequest(options.file), env });
-  const chosen = chooseAccount(config, { account: options.account, envelopeFrom, commandLine, env, sendmail });
-  return { files: config.files, chosen, account: await expanded(chosen, sendmail, env, mailFrom) };
+  return { files: config.files, chosen: chooseAccount(config, { account: options.account, envelopeFrom, commandLine, env, sendmail }) };
 }
 
-async function expanded(chosen: ChosenAccount, sendmail: boolean, env: NodeJS.ProcessEnv, mailFrom?: string): Promise<ReadyAccount> {
-  // msmtp substitutes only in sendmail mode.
-  if (!sendmail) return chosen.account;
+/** The account with `%U %H %C %M` (and `%F`, the mail's From, when known) substituted, as msmtp does in sendmail mode. */
+export function expandForRun(chosen: ChosenAccount, env: NodeJS.ProcessEnv, mailFrom?: string): Promise<ReadyAccount> {
   return expandAccount(chosen.account, systemSubstitutionInputs({ env, mailFrom }));
 }
 

@@ -17,6 +17,10 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       return EX_OK;
     }
     const options = outcome.options;
+    if (options.pretend) {
+      const { runPretend } = await import('./pretend.js');
+      return await runPretend(options, io);
+    }
     if (options.mode !== 'sendmail') {
       throw new OutboxError('E_CAPABILITY', `--${options.mode} is not supported by this version of outbox yet`);
     }

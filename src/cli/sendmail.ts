@@ -1,20 +1,24 @@
 /**
- * Sendmail mode: the account from the configuration (or --host), the envelope
- * from -f or the account, the mail from standard input. Returns the exit
- * status; failures are thrown as OutboxError and reported by main.
+ * Sendmail mode, in msmtp's order: read the mail's header (the account may
+ * depend on its From), choose the account, rewrite the header, spool the
+ * whole mail so its size and 8-bit-ness are known, then connect and send.
+ * Returns the exit status; failures are thrown as OutboxError.
  */
 import { readFileSync } from 'node:fs';
-import { expandAccountAliases, requireEnvelopeFrom, type ReadyAccount } from '../config/index.js';
+import { expandAccountAliases, needsMailFrom, requireEnvelopeFrom, type ReadyAccount } from '../config/index.js';
 import { deliver } from '../delivery/deliver.js';
 import { OutboxError } from '../errors.js';
 import { transcriptWriter } from '../log/transcript.js';
 import { parseRecipientArgument } from '../message/address-list.js';
+import { prepareMessage, type HeaderInfo, type PreparedMessage } from '../message/prepare.js';
+import { envelopeFromHeader } from '../message/recipients.js';
+import type { RewriteSettings } from '../message/rewrite.js';
 import { dnsServerResolve } from '../net/connector.js';
 import { timeoutsFor } from '../smtp/timeouts.js';
-import { accountForRun } from './account-choice.js';
+import { chooseForRun, expandForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
-import { printPretend } from './pretend.js';
+import { requireMailFrom } from './pretend.js';
 import { refuseUnsupported, warnUnsupported } from './unsupported.js';
 
 export interface Stdio {
@@ -24,16 +28,72 @@ export interface Stdio {
   readonly env: NodeJS.ProcessEnv;
 }
 
+interface Run {
+  account: ReadyAccount;
+  reversePath: string;
+}
+
 export async function runSendmail(options: CliOptions, io: Stdio): Promise<number> {
-  if (options.readRecipients || options.readEnvelopeFrom) {
-    throw new OutboxError('E_USAGE', `${options.readRecipients ? '-t' : '--read-envelope-from'} is not supported yet`);
+  let run: Run | undefined;
+  const prepared = await prepareMessage(io.stdin, {
+    readRecipients: options.readRecipients,
+    settings: async (info) => {
+      run = await accountFor(options, io, info);
+      return rewriteSettings(run.account, run.reversePath);
+    },
+  });
+  try {
+    const { account, reversePath } = run!;
+    const recipients = envelopeRecipients(account, options.recipients, prepared.info.recipients);
+    checkMessage(prepared);
+    refuseUnsupported(account);
+    warnUnsupported(account, io);
+    await send(account, reversePath, recipients, prepared, options, io);
+    return EX_OK;
+  } finally {
+    await prepared.spool.dispose();
   }
-  const { files, chosen, account } = await accountForRun(options, io.env);
-  if (options.pretend) return printPretend(io, { files, chosen: { ...chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients });
-  const recipients = envelopeRecipients(account, options.recipients);
-  refuseUnsupported(account);
-  warnUnsupported(account, io);
-  const reversePath = nullPathFor(requireEnvelopeFrom(account));
+}
+
+/** The account, once the header is read: its From may choose the account (--read-envelope-from) or fill in `%F`. */
+async function accountFor(options: CliOptions, io: Stdio, info: HeaderInfo): Promise<Run> {
+  const fromMail = options.readEnvelopeFrom ? requireMailFrom(envelopeFromHeader(info.original)) : undefined;
+  const { chosen } = chooseForRun(options, io.env, fromMail);
+  const mailFrom = fromMail ?? (needsMailFrom(chosen.account) ? envelopeFromHeader(info.original) : undefined);
+  const account = await expandForRun(chosen, io.env, mailFrom);
+  return { account, reversePath: nullPathFor(requireEnvelopeFrom(account)) };
+}
+
+function rewriteSettings(account: ReadyAccount, reversePath: string): RewriteSettings {
+  return {
+    setFromHeader: account.set_from_header,
+    ...(account.from_full_name !== null ? { fromFullName: account.from_full_name } : {}),
+    envelopeFrom: reversePath,
+    setDateHeader: account.set_date_header,
+    setMsgidHeader: account.set_msgid_header,
+    setToHeader: account.set_to_header,
+    removeBccHeaders: account.remove_bcc_headers,
+    domain: account.domain,
+    host: account.host ?? '',
+    now: new Date(),
+  };
+}
+
+/** Command-line recipients first, then those from the header (-t), then the account's aliases (envelope only). */
+function envelopeRecipients(account: ReadyAccount, args: readonly string[], fromHeader: readonly string[]): string[] {
+  const all = [...args.flatMap((arg) => parseRecipientArgument(arg)), ...fromHeader];
+  if (all.length === 0) throw new OutboxError('E_USAGE', 'no recipients found');
+  return expandAccountAliases(account, all, (path) => readFileSync(path));
+}
+
+/** RFC 5322 §2.3 forbids NUL anywhere in a message; receivers mangle or refuse it, so it is refused before anything is sent. */
+function checkMessage(prepared: PreparedMessage): void {
+  if (prepared.spool.hasNul) {
+    throw new OutboxError('E_BAD_DATA', `the mail contains a NUL byte (line ${prepared.firstNulInputLine ?? prepared.spool.firstNulLine}); nothing was sent`);
+  }
+}
+
+async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<void> {
   const resolver = io.env['OUTBOX_DNS_SERVER'];
   const debug = options.debug ? transcriptWriter((line) => io.writeOut(`${line}\n`)) : undefined;
   await deliver({
@@ -47,16 +107,9 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
       ...(debug ? { trace: debug } : {}),
     },
     envelope: { reversePath, recipients },
-    message: io.stdin,
+    message: prepared.spool.chunks(),
+    facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },
   });
-  return EX_OK;
-}
-
-/** Command-line recipients read as address lists, then the account's aliases (envelope only). */
-function envelopeRecipients(account: ReadyAccount, args: readonly string[]): string[] {
-  const parsed = args.flatMap((arg) => parseRecipientArgument(arg));
-  if (parsed.length === 0) throw new OutboxError('E_USAGE', 'no recipients found');
-  return expandAccountAliases(account, parsed, (path) => readFileSync(path));
 }
 
 /** `MAILER-DAEMON` (any case) is the null reverse-path, as in msmtp. */

@@ -3,7 +3,7 @@
  * the session on the one way out, success or failure.
  */
 import type { MessageFacts } from './mail-parameters.js';
-import type { MessageSource } from './message-stream.js';
+import type { MessageSource } from '../message/header-reader.js';
 import { openSession, type SessionOptions } from './session.js';
 import { runTransaction, type Envelope, type TransactionResult } from './transaction.js';
 

@@ -5,12 +5,11 @@
  * whatever the message size. The final "." is written with the last block.
  */
 import { OutboxError } from '../errors.js';
+import type { MessageSource } from '../message/header-reader.js';
 import { LineEndingNormalizer } from '../message/line-endings.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import { DotStuffer } from '../smtp/dot-stuffing.js';
 
-/** The mail as chunks of bytes: standard input, a file stream, or buffers in tests. */
-export type MessageSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /**
  * Returns the message size in octets after normalisation (before stuffing).

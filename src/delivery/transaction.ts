@@ -14,7 +14,8 @@ import { describeCommand, type SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Session } from './session.js';
 import { prepareEnvelope, type MessageFacts } from './mail-parameters.js';
-import { streamMessage, type MessageSource } from './message-stream.js';
+import type { MessageSource } from '../message/header-reader.js';
+import { streamMessage } from './message-stream.js';
 
 export interface Envelope {
   /** The reverse-path; "" is the null path `<>` (bounces). */

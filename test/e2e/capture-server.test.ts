@@ -24,7 +24,7 @@ afterEach(async () => {
 
 /** A deterministic message of about `octets` bytes, LF line endings, with dot lines. */
 function* bigMessage(octets: number): Generator<Buffer> {
-  yield Buffer.from('Subject: big\n\n');
+  yield Buffer.from('From: a@example.com\nDate: Sat, 21 Nov 2026 12:00:00 +0000\nMessage-ID: <big@example.com>\nSubject: big\n\n');
   const line = 'The quick brown fox jumps over the lazy dog, again and again and again....\n';
   const block = Buffer.from(Array.from({ length: 800 }, (_, i) => (i % 50 === 0 ? `.${line}` : line)).join(''));
   for (let sent = 0; sent < octets; sent += block.length) yield block;
@@ -33,11 +33,11 @@ function* bigMessage(octets: number): Generator<Buffer> {
 describe('against the capture server', () => {
   it('delivers exact bytes with CRLF line endings and dots restored', async () => {
     server = await startCaptureServer({ folder });
-    const mail = 'Subject: t\n\n.one\n..two\nx\r\ny';
+    const mail = 'From: a@example.com\nDate: Sat, 21 Nov 2026 12:00:00 +0000\nMessage-ID: <t@example.com>\nSubject: t\n\n.one\n..two\nx\r\ny';
     const result = await runOutbox(['--host=127.0.0.1', `--port=${server.port}`, '-f', 'a@example.com', 'b@example.net'], { input: mail });
     expect(result).toMatchObject({ status: 0, stderr: '' });
     const [message] = await server.waitForMessages(1);
-    expect(message!.raw.toString()).toBe('Subject: t\r\n\r\n.one\r\n..two\r\nx\r\ny\r\n');
+    expect(message!.raw.toString()).toBe(mail.replace(/\r?\n/g, '\r\n') + '\r\n');
     expect(message!.mailFrom).toBe('a@example.com');
     expect(message!.recipients).toEqual(['b@example.net']);
   });

@@ -6,6 +6,9 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import { afterEach, describe, expect, it } from 'vitest';
 import { runOutbox } from '../helpers/run-cli.js';
 
+/** Headers that make outbox add none of its own. */
+const COMPLETE = 'From: a@example.com\nDate: Sat, 21 Nov 2026 12:00:00 +0000\nMessage-ID: <t1@example.com>\n';
+
 interface Received { from: string; to: string[]; data: Buffer }
 
 let server: SMTPServer | undefined;
@@ -40,7 +43,8 @@ describe('against smtp-server', () => {
   it('delivers the exact bytes, normalised and unstuffed, to every recipient of an address list', async () => {
     const received: Received[] = [];
     const port = await start({}, received);
-    const mail = 'From: a@example.com\nSubject: dots\n\n.leading dot\n..two dots\n.\nbare CR\rend\nno final newline';
+    // A mail with From, Date and Message-ID already: outbox adds nothing to it.
+    const mail = 'From: a@example.com\nDate: Sat, 21 Nov 2026 12:00:00 +0000\nMessage-ID: <dots@example.com>\nSubject: dots\n\n.leading dot\n..two dots\n.\nbare CR\rend\nno final newline';
     const result = await runOutbox(['--host=127.0.0.1', `--port=${port}`, '-f', 'a@example.com', '-oi', '--', 'Bee <b@example.net>, c@example.net', 'Team: d@example.org;'], { input: mail });
     expect(result).toMatchObject({ status: 0, stderr: '' });
     expect(received).toHaveLength(1);
@@ -52,10 +56,10 @@ describe('against smtp-server', () => {
   it('sends 8-bit bytes unchanged', async () => {
     const received: Received[] = [];
     const port = await start({}, received);
-    const mail = Buffer.concat([Buffer.from('Subject: 8bit\n\n'), Buffer.from([0xe4, 0xf6, 0xfc, 0x0a, 0xff, 0x0a])]);
+    const mail = Buffer.concat([Buffer.from(`${COMPLETE}Subject: 8bit\n\n`), Buffer.from([0xe4, 0xf6, 0xfc, 0x0a, 0xff, 0x0a])]);
     const result = await runOutbox(['--host=127.0.0.1', `--port=${port}`, '-f', 'a@example.com', 'b@example.net'], { input: mail });
     expect(result.status).toBe(0);
-    expect(received[0]!.data).toEqual(Buffer.from('Subject: 8bit\r\n\r\n\xe4\xf6\xfc\r\n\xff\r\n', 'latin1'));
+    expect(received[0]!.data).toEqual(Buffer.from(`${COMPLETE.replace(/\n/g, '\r\n')}Subject: 8bit\r\n\r\n\xe4\xf6\xfc\r\n\xff\r\n`, 'latin1'));
   });
 
   it('sends a bounce with the null reverse-path', async () => {
@@ -89,13 +93,13 @@ describe('against smtp-server', () => {
 
   it('--debug prints the dialogue on stdout', async () => {
     const port = await start({}, []);
-    const result = await runOutbox(['-d', '--host=127.0.0.1', `--port=${port}`, '-f', 'a@example.com', 'b@example.net'], { input: 'Subject: x\n\ny\n' });
+    const result = await runOutbox(['-d', '--host=127.0.0.1', `--port=${port}`, '-f', 'a@example.com', 'b@example.net'], { input: `${COMPLETE}Subject: x\n\ny\n` });
     expect(result.status).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^<-- 220 /);
     expect(lines).toContain('--> EHLO localhost');
     expect(lines).toContain('--> MAIL FROM:<a@example.com>');
-    expect(lines).toContain('--> [message data: 17 octets, then "."]');
+    expect(lines).toContain('--> [message data: 107 octets, then "."]');
     expect(lines).toContain('--> QUIT');
   });
 });

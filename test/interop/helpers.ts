@@ -345,18 +345,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/**
- * Whether the built outbox knows a command-line option yet. (`OPTION --version`
- * proves nothing: commander prints the version before it complains.) The probe
- * sends to Postfix with a recipient that does not exist, so nothing arrives
- * whether or not the option works.
- */
-export async function outboxKnowsOption(option: string): Promise<boolean> {
-  const probe = `To: no-such-user@${interopSetup().domain}\r\nSubject: option probe\r\n\r\nprobe\r\n`;
-  const result = await runOutbox([option, ...serverOptions('postfix'), '-f', SENDER], probe);
-  return !(result.status === 64 && /unknown option|not supported yet/i.test(result.stderr));
-}
-
 export interface ProbeReply {
   readonly code: number;
   /** The text of each line, after "250-" / "250 ". */

@@ -119,25 +119,19 @@ describe('outbox → Postfix', () => {
     expect(await settledMail('postfix', bob, id)).toHaveLength(0);
   });
 
-  it('a mail over message_size_limit: Postfix refuses it with 552, outbox exits 69 as msmtp does, nobody gets it', async () => {
+  it('a mail over message_size_limit: outbox refuses it before MAIL (65); msmtp sends it all and gets 552 (69); nobody gets it', async () => {
     const id = uniqueId('too-big');
     const line = `${'y'.repeat(76)}\r\n`;
     const mail = testMail(id, { body: line.repeat(Math.ceil((setup.postfix.sizeLimit * 1.5) / line.length)) });
     const outbox = await sendWithOutbox([alice], mail, { extra: ['-d'] });
-    // Today outbox sends a bare `MAIL FROM:<…>`: Postfix reads all the data and
-    // answers "552 5.3.4 Error: message file too big" after the final dot (exit
-    // 69, as msmtp). Once outbox declares SIZE= (issue 5) the refusal comes
-    // before any data: outbox's own check, or Postfix's "552 5.3.4 Message size
-    // exceeds fixed limit" at MAIL (exit 65 either way).
-    const declaredSize = /^--> MAIL FROM:<[^>]*>.* SIZE=\d+/m.test(outbox.stdout);
-    if (declaredSize) {
-      expect(outbox.status).toBe(65);
-      expect(outbox.stdout).not.toMatch(/^--> \[message data/m);
-    } else {
-      expect(outbox.stdout).toMatch(/^<-- 552 5\.3\.4 Error: message file too big$/m);
-      expect(outbox.stderr).toContain('552 5.3.4 Error: message file too big');
-      expect(outbox.status).toBe(69);
-    }
+    // Postfix advertises "SIZE <message_size_limit>"; outbox compares before
+    // MAIL (RFC 1870 §4) and sends nothing of the mail. msmtp ignores SIZE,
+    // sends all the data and is refused after the final dot.
+    expect(outbox.stdout).toMatch(new RegExp(`^<-- 250[- ]SIZE ${setup.postfix.sizeLimit}$`, 'm'));
+    expect(outbox.status).toBe(65);
+    expect(outbox.stderr).toContain(`more than the server's limit of ${setup.postfix.sizeLimit} octets`);
+    expect(outbox.stdout).not.toMatch(/^--> MAIL FROM/m);
+    expect(outbox.stdout).not.toMatch(/^--> \[message data/m);
 
     const msmtp = await sendWithMsmtp([alice], mail);
     expect(msmtp.status).toBe(69);
