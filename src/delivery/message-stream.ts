@@ -15,6 +15,9 @@ import { DotStuffer } from '../smtp/dot-stuffing.js';
  * Returns the message size in octets after normalisation (before stuffing).
  * Each block is written when the next one is read, so the last block goes out
  * in the same write as the final "." (one segment fewer for a small mail).
+ * At most one chunk of the source is held back, and it is written before the
+ * chunk after the next is asked for: a spool's reused read buffers
+ * (message/spool.ts) rely on that.
  */
 export async function streamMessage(connection: SmtpConnection, source: MessageSource): Promise<number> {
   const normalizer = new LineEndingNormalizer();

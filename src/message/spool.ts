@@ -20,6 +20,8 @@ import { toBuffer, type MessageSource } from './header-reader.js';
 
 export const DEFAULT_MEMORY_LIMIT = 1024 * 1024;
 const READ_CHUNK = 64 * 1024;
+/** Buffers the file is read into in turn; see fromFile. */
+export const READ_RING = 4;
 
 export interface SpoolOptions {
   /** The most bytes kept in memory before spilling to a file (default 1 MiB). */
@@ -31,7 +33,11 @@ export interface SpoolOptions {
 export interface Spool extends MessageStats {
   /** The file holding the message when it did not fit in memory. */
   readonly path: string | undefined;
-  /** The message, CRLF throughout; can be read any number of times until disposed. */
+  /**
+   * The message, CRLF throughout; can be read any number of times until
+   * disposed. A chunk stays valid until `READ_RING - 1` more have been read
+   * (the buffers are reused): a consumer that keeps chunks longer copies them.
+   */
   chunks(): AsyncIterable<Buffer>;
   /** Frees the memory and removes the file. Safe to call more than once. */
   dispose(): Promise<void>;
@@ -171,6 +177,14 @@ async function* fromMemory(chunks: readonly Buffer[]): AsyncGenerator<Buffer> {
   for (const chunk of chunks) yield chunk;
 }
 
+/**
+ * Reads the spooled file into a small ring of buffers instead of a new buffer
+ * per chunk: a stream of short-lived 64 KiB buffers fragments the C heap and
+ * costs several MB of RSS. The contract (kept by delivery/message-stream.ts,
+ * which holds one chunk back and has written it before it asks for the one
+ * after the next): a chunk stays valid until `READ_RING - 1` more chunks
+ * have been read.
+ */
 async function* fromFile(path: string): AsyncGenerator<Buffer> {
   let file: FileHandle;
   try {
@@ -178,9 +192,10 @@ async function* fromFile(path: string): AsyncGenerator<Buffer> {
   } catch (error) {
     throw ioError('open', error);
   }
+  const ring = Array.from({ length: READ_RING }, () => Buffer.allocUnsafe(READ_CHUNK));
   try {
-    for (;;) {
-      const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    for (let turn = 0; ; turn++) {
+      const buffer = ring[turn % READ_RING]!;
       const { bytesRead } = await file.read(buffer, 0, READ_CHUNK, null).catch((error: unknown) => {
         throw ioError('read', error);
       });
