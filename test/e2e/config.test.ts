@@ -3,7 +3,7 @@
  * choice by -a and by envelope-from (exact, pattern, subaddress, fallback),
  * --host reading no file, -C, the environment fallback, --pretend, errors.
  */
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await server.close();
+  rmSync(home, { recursive: true, force: true });
 });
 
 function writeRc(text: string, name = '.msmtprc'): string {

@@ -3,7 +3,7 @@
  * changes, and what the server is told (SIZE, BODY=8BITMIME, SMTPUTF8),
  * checked in what the capture server received.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await server.close();
+  await rm(server.folder, { recursive: true, force: true });
 });
 
 const base = () => ['--host=127.0.0.1', `--port=${server.port}`];
