@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
@@ -76,6 +76,8 @@ describe('against the capture server', () => {
     });
     expect(status).toBe(0);
     expect(stdout).toContain('--> MAIL FROM:<demo@outbox.example>');
-    expect(stdout).toMatch(/captured \d+ octets in \S+\.eml/);
+    const captured = /captured \d+ octets in (\S+)\.eml/.exec(stdout);
+    expect(captured).not.toBeNull();
+    await rm(dirname(captured![1]!), { recursive: true, force: true });
   });
 });

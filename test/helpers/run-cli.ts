@@ -1,6 +1,6 @@
 /** Runs the built `bin/outbox` as a separate process, as users and MUAs do. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +12,8 @@ const BUILT = fileURLToPath(new URL('../../dist/outbox.mjs', import.meta.url));
  * An empty home and no system file: the CLI reads no configuration of the
  * machine it runs on unless a test gives it one.
  */
-const EMPTY_HOME = mkdtempSync(join(tmpdir(), 'outbox-home-'));
+const EMPTY_HOME = process.env['OUTBOX_TEST_HOME'] ?? mkdtempSync(join(tmpdir(), 'outbox-home-'));
 const NO_SYSTEM_CONFIG = join(EMPTY_HOME, 'no-system-msmtprc');
-process.on('exit', () => rmSync(EMPTY_HOME, { recursive: true, force: true }));
 
 export interface CliResult {
   readonly status: number | null;
