@@ -6,6 +6,9 @@
  * and then to SMTPSERVER/EMAIL. Command-line settings go on top.
  */
 import {
+  ArgumentError,
+  parseCommand,
+  type AccountSettings,
   chooseAccount,
   commandLineAccount,
   expandAccount,
@@ -19,7 +22,7 @@ import {
 } from '../config/index.js';
 import { parseRecipientArgument } from '../message/address-list.js';
 import { OutboxError } from '../errors.js';
-import { commandLineSettings } from './account-options.js';
+import type { GivenSetting } from './account-options.js';
 import type { CliOptions } from './options.js';
 
 export interface ChoiceForRun {
@@ -61,4 +64,18 @@ function envelopeFromArgument(from: string | undefined): string | undefined {
     throw new OutboxError('E_USAGE', `invalid envelope-from address ${JSON.stringify(from)}: give exactly one address`);
   }
   return addresses[0]!;
+}
+
+/** The command-line layer of settings, checked as configuration values are. */
+function commandLineSettings(given: readonly GivenSetting[], home: string): AccountSettings {
+  let settings: AccountSettings = {};
+  for (const { command, argument, option } of given) {
+    try {
+      settings = { ...settings, ...parseCommand(command, argument, home) };
+    } catch (error) {
+      if (!(error instanceof ArgumentError)) throw error;
+      throw new OutboxError('E_USAGE', `invalid value for ${option}: ${error.message}`);
+    }
+  }
+  return settings;
 }

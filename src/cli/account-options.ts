@@ -2,10 +2,9 @@
  * The command-line options that set an account's settings: each one is a
  * configuration command under another name (`--tls-trust-file=F` is
  * `tls_trust_file F`), so its value is parsed and checked by the same code as
- * the configuration file. The table is the one place that pairs them.
+ * the configuration file (see account-choice.ts). The table is the one place
+ * that pairs them; it imports nothing, so parsing the command line stays cheap.
  */
-import { ArgumentError, parseCommand, type AccountSettings } from '../config/index.js';
-import { OutboxError } from '../errors.js';
 
 export interface AccountOption {
   /** commander flags; `[value]` marks msmtp's optional arguments (`--tls` alone means `--tls=on`). */
@@ -60,18 +59,4 @@ export interface GivenSetting {
   readonly command: string;
   readonly argument: string;
   readonly option: string;
-}
-
-/** The command-line layer of settings, checked as configuration values are. */
-export function commandLineSettings(given: readonly GivenSetting[], home: string): AccountSettings {
-  let settings: AccountSettings = {};
-  for (const { command, argument, option } of given) {
-    try {
-      settings = { ...settings, ...parseCommand(command, argument, home) };
-    } catch (error) {
-      if (!(error instanceof ArgumentError)) throw error;
-      throw new OutboxError('E_USAGE', `invalid value for ${option}: ${error.message}`);
-    }
-  }
-  return settings;
 }

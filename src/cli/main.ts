@@ -3,6 +3,7 @@
  * exit status. Only src/cli touches argv, stdio and process.exit.
  */
 import { setFlagsFromString } from 'node:v8';
+import { localeArguments } from './locale-argv.js';
 import type { PartialDeliveryError } from '../delivery/transaction.js';
 import { describeReply, isTransientReply, OutboxError } from '../errors.js';
 import { EX_OK, EX_SOFTWARE, exitStatusFor } from './exit-status.js';
@@ -58,7 +59,7 @@ export async function runProcess(): Promise<void> {
   // young generation for them costs ~10 MB of RSS for no speed. This flag is
   // read at each scavenge, so setting it now is safe.
   setFlagsFromString('--semi-space-growth-factor=1');
-  const status = await main(process.argv.slice(2), {
+  const status = await main(await localeArguments(process.argv.slice(2), process.env), {
     stdin: process.stdin,
     writeOut: (text) => process.stdout.write(text),
     writeErr: (text) => process.stderr.write(text),

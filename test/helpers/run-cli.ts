@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const OUTBOX = fileURLToPath(new URL('../../bin/outbox', import.meta.url));
-const BUILT = fileURLToPath(new URL('../../dist/outbox.mjs', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/bundle/outbox.mjs', import.meta.url));
 
 /**
  * An empty home and no system file: the CLI reads no configuration of the
