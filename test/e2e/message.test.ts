@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
-import { runOutbox } from '../helpers/run-cli.js';
+import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
 
 let server: CaptureServer;
 
@@ -71,6 +71,24 @@ describe('header changes', () => {
     const [quoted, encoded] = await server.messages();
     expect(quoted!.raw.toString()).toMatch(/^From: "Doe, John" <a@example\.com>\r\n/);
     expect(encoded!.raw.toString()).toMatch(/^From: =\?UTF-8\?[BQ]\?[^?]+\?= <a@example\.com>\r\n/);
+  });
+
+  it('-F in a Latin-1 locale: the bytes are read in the locale charset, then RFC 2047-encoded', async () => {
+    // The shell passes the raw byte 0xF6 (ö in ISO-8859-1), as a Latin-1 terminal would.
+    const { spawn } = await import('node:child_process');
+    const child = spawn('/bin/sh', ['-c', `exec "$0" "$1" --host=127.0.0.1 --port=${server.port} -f a@example.com -F "$(printf 'J\\366rg')" r@example.net`, process.execPath, OUTBOX], {
+      env: { PATH: process.env['PATH'], HOME: process.env['OUTBOX_TEST_HOME'], LANG: 'de_DE.ISO-8859-1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdin.end('Subject: t\n\nx\n');
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const result = { status, stderr };
+    expect(result.status, result.stderr.toString()).toBe(0);
+    const from = /^From: (.*)\r\n/.exec((await only()).raw.toString())![1]!;
+    expect(from).toMatch(/^=\?UTF-8\?[BQ]\?/);
+    const { parseAddressList } = await import('../../src/message/address-list.js');
+    expect(parseAddressList(from)).toEqual([{ name: 'Jörg', address: 'a@example.com' }]);
   });
 
   it('a mail that has From, Date and Message-ID is sent unchanged', async () => {
