@@ -59,6 +59,12 @@ describe('recipients and sender from the mail', () => {
     expect((await only()).recipients).toEqual(['alice@example.net', 'bob@example.net']);
   });
 
+  it('CR or LF inside a recipient argument is refused, never sent', async () => {
+    const result = await runOutbox([...base(), '-f', 'a@example.com', 'r@example.net\r\nRCPT TO:<evil@example.net>'], { input: 'Subject: t\n\nx\n' });
+    expect(result.status).toBe(64);
+    expect(await server.messages()).toEqual([]);
+  });
+
   it('-t with no recipient anywhere is a usage error', async () => {
     expect((await runOutbox([...base(), '-t', '-f', 'a@example.com'], { input: 'Subject: t\n\nx\n' })).status).toBe(64);
   });
