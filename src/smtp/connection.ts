@@ -83,6 +83,11 @@ export class SmtpConnection {
     return this.nextReply('the end of the message data', this.timeouts.dataTermination);
   }
 
+  /** True when the server sent more than it was asked for: a desynchronised or hostile peer. */
+  get hasUnsolicitedInput(): boolean {
+    return this.ready.length > 0 || this.parser.midReply;
+  }
+
   private async nextReply(what: string, timeoutMs: number): Promise<Reply> {
     while (this.ready.length === 0) {
       let chunk: Uint8Array | null;

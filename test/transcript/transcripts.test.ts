@@ -10,7 +10,14 @@ import { exitStatusFor } from '../../src/cli/exit-status.js';
 import { deliver } from '../../src/delivery/deliver.js';
 import { OutboxError } from '../../src/errors.js';
 import { timeoutsFor } from '../../src/smtp/timeouts.js';
+import type { TlsPolicy } from '../../src/net/tls-policy.js';
+import type { Transport } from '../../src/smtp/transport.js';
 import { parseScript, ScriptedTransport } from '../helpers/scripted-transport.js';
+
+const TEST_POLICY: TlsPolicy = {
+  mode: 'off', trustFile: 'system', crlFile: null, fingerprint: null, certcheck: true, hostOverride: null,
+  certFile: null, keyFile: null, minDhPrimeBits: null, priorities: null, sessionCacheDir: null,
+};
 
 const casesDir = join(import.meta.dirname, 'cases');
 
@@ -23,10 +30,11 @@ interface Header {
   close: 'quit' | 'destroy';
   timeout: number;
   facts?: { octets: number; has8bit: boolean };
+  tls: 'off' | 'starttls' | 'tls';
 }
 
 function readHeader(text: string): Header {
-  const header: Header = { protocol: 'smtp', from: 'a@example.com', to: ['b@example.net'], message: 'Subject: test\n\nHello.\n', expect: 'ok', close: 'quit', timeout: 5 };
+  const header: Header = { protocol: 'smtp', from: 'a@example.com', to: ['b@example.net'], message: 'Subject: test\n\nHello.\n', expect: 'ok', close: 'quit', timeout: 5, tls: 'off' };
   for (const line of text.split('\n')) {
     const m = /^@(\w+)\s+(.*)$/.exec(line);
     if (!m) continue;
@@ -48,11 +56,21 @@ describe('transcripts', () => {
       const header = readHeader(text);
       const script = parseScript(text);
       const transport = new ScriptedTransport(script);
+      // TLS itself is tested in test/unit/tls-*; here the upgrade only marks where it happens.
+      const upgradedAfterWrites: number[] = [];
+      const tls = {
+        policy: { ...TEST_POLICY, mode: header.tls },
+        startTls: async (t: Transport) => {
+          upgradedAfterWrites.push(transport.writes.length);
+          return { transport: t, info: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', resumed: false, certificate: undefined } };
+        },
+      };
       const outcome = await deliver({
         session: {
           host: 'mx.example', port: 25, protocol: header.protocol, domain: 'localhost',
           timeouts: { ...timeoutsFor(header.timeout) },
           connector: async () => transport,
+          ...(header.tls !== 'off' ? { tls } : {}),
         },
         envelope: { reversePath: header.from, recipients: header.to },
         message: [Buffer.from(header.message, 'utf8')],
@@ -65,6 +83,10 @@ describe('transcripts', () => {
       expect(transport.writes).toEqual(script.flights);
       expect(transport.finished, `unplayed script: ${transport.remaining}`).toBe(true);
       expect(header.close === 'destroy' ? transport.destroyed : transport.ended && !transport.destroyed).toBe(true);
+      // Implicit TLS before the first byte; STARTTLS right after the client's STARTTLS flight.
+      const starttlsFlight = script.flights.indexOf('STARTTLS\r\n');
+      const expectedUpgrades = header.tls === 'tls' ? [0] : header.tls === 'starttls' && outcome === 'ok' ? [starttlsFlight + 1] : undefined;
+      if (expectedUpgrades) expect(upgradedAfterWrites).toEqual(expectedUpgrades);
     });
   }
 });
