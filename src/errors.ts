@@ -47,7 +47,11 @@ export type ErrorCode =
   /** The reply after the final dot was not 250. */
   | 'E_MESSAGE_REJECTED'
   /** LMTP: some recipients got the mail, others did not. */
-  | 'E_PARTIAL_DELIVERY';
+  | 'E_PARTIAL_DELIVERY'
+  /** The server's TLS certificate was refused: untrusted, expired, revoked, wrong name, fingerprint mismatch. */
+  | 'E_TLS_CERTIFICATE'
+  /** The TLS handshake failed: no common protocol version or cipher, a peer that does not speak TLS, an alert. */
+  | 'E_TLS_HANDSHAKE';
 
 export interface OutboxErrorOptions {
   transient?: boolean;

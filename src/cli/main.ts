@@ -22,6 +22,10 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       const { runPretend } = await import('./pretend.js');
       return await runPretend(options, io);
     }
+    if (options.mode === 'serverinfo') {
+      const { runServerInfo } = await import('./serverinfo.js');
+      return await runServerInfo(options, io);
+    }
     if (options.mode !== 'sendmail') {
       throw new OutboxError('E_CAPABILITY', `--${options.mode} is not supported by this version of outbox yet`);
     }

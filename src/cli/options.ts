@@ -27,6 +27,8 @@ export interface CliOptions {
   /** `--read-envelope-from`: the envelope-from from the mail's From. */
   readonly readEnvelopeFrom: boolean;
   readonly debug: boolean;
+  /** `--json`: machine-readable output where a mode has it (--serverinfo). */
+  readonly json: boolean;
   /** The account settings given as options, in the order given. */
   readonly settings: readonly GivenSetting[];
   readonly recipients: readonly string[];
@@ -93,6 +95,7 @@ function buildProgram(print: (text: string) => void): Command {
     .option('-d, --debug', 'print the dialogue with the server')
     .option('-v', 'verbose: the same as --debug (as in msmtp)')
     .option('-S, --serverinfo', 'print information about the server')
+    .option('--json', 'with --serverinfo: print the information as JSON')
     .option('--rmqs <host|@domain|#queue>', 'send a Remote Message Queue Starting (ETRN) request')
     .option('--configure <address>', 'print a configuration for the address')
     .option('-C, --file <file>', 'the user configuration file')
@@ -152,6 +155,7 @@ function toCliOptions(program: Command): CliOptions {
     readRecipients: Boolean(raw['readRecipients']),
     readEnvelopeFrom: Boolean(raw['readEnvelopeFrom']),
     debug: Boolean(raw['debug'] || raw['v']),
+    json: Boolean(raw['json']),
     settings,
     recipients: program.args,
   };

@@ -8,17 +8,15 @@ import { readFileSync } from 'node:fs';
 import { expandAccountAliases, needsMailFrom, requireEnvelopeFrom, type ReadyAccount } from '../config/index.js';
 import { deliver } from '../delivery/deliver.js';
 import { OutboxError } from '../errors.js';
-import { transcriptWriter } from '../log/transcript.js';
 import { parseRecipientArgument } from '../message/address-list.js';
 import { prepareMessage, type HeaderInfo, type PreparedMessage } from '../message/prepare.js';
 import { envelopeFromHeader } from '../message/recipients.js';
 import type { RewriteSettings } from '../message/rewrite.js';
-import { dnsServerResolve } from '../net/connector.js';
-import { timeoutsFor } from '../smtp/timeouts.js';
 import { chooseForRun, expandForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
 import { requireMailFrom } from './pretend.js';
+import { sessionOptionsFor } from './session-options.js';
 import { refuseUnsupported, warnUnsupported } from './unsupported.js';
 
 export interface Stdio {
@@ -94,18 +92,8 @@ function checkMessage(prepared: PreparedMessage): void {
 }
 
 async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<void> {
-  const resolver = io.env['OUTBOX_DNS_SERVER'];
-  const debug = options.debug ? transcriptWriter((line) => io.writeOut(`${line}\n`)) : undefined;
   await deliver({
-    session: {
-      host: account.host!,
-      port: account.port,
-      protocol: account.protocol,
-      domain: account.domain,
-      timeouts: timeoutsFor(account.timeout),
-      ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
-      ...(debug ? { trace: debug } : {}),
-    },
+    session: sessionOptionsFor(account, options.debug, io),
     envelope: { reversePath, recipients },
     message: prepared.spool.chunks(),
     facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },

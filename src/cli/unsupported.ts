@@ -1,6 +1,6 @@
 /**
  * Settings that later versions implement. A mail is never sent with less
- * protection than asked for: an account that wants TLS or authentication is
+ * protection than asked for: an account that wants authentication is
  * refused (exit 69, as msmtp when support is not compiled in), never sent in
  * plaintext or unauthenticated. Settings that only add something outbox does
  * not do yet are named in a warning.
@@ -11,7 +11,6 @@ import type { Stdio } from './sendmail.js';
 
 export function refuseUnsupported(account: ReadyAccount): void {
   const missing = [
-    account.tls && 'TLS (tls on)',
     account.auth !== 'off' && `authentication (auth ${account.auth})`,
     account.socket !== null && 'unix sockets (socket)',
     account.proxy_host !== null && 'SOCKS proxies (proxy_host)',

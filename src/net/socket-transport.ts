@@ -1,12 +1,15 @@
 /**
- * `Transport` over a connected `net.Socket` (later also a `tls.TLSSocket`).
+ * `Transport` over a connected `net.Socket` or `tls.TLSSocket`.
  * Reads are buffered as they arrive so the server is never blocked writing
  * replies while we write a long pipelined group (RFC 2920 §3.1 deadlock), but
  * reading pauses past a bound so a flooding server cannot fill our memory.
+ * `detachSocket()` hands the socket over to TLS, and refuses while bytes
+ * received in plaintext are still unread.
  */
 import type { Socket } from 'node:net';
 import { OutboxError } from '../errors.js';
 import type { Transport } from '../smtp/transport.js';
+import { handshakeError } from './tls-errors.js';
 
 const HIGH_WATER = 256 * 1024;
 /** How long QUIT may take to leave once the outcome is known. */
@@ -25,18 +28,59 @@ export class SocketTransport implements Transport {
   private ended = false;
   private failure: OutboxError | undefined;
   private waiter: Waiter | undefined;
+  private detached = false;
+  private readonly listeners = {
+    data: (chunk: Buffer) => this.onData(chunk),
+    end: () => this.onEnd(),
+    error: (error: NodeJS.ErrnoException) => this.onError(error),
+    close: () => this.onEnd(),
+  };
 
   constructor(socket: Socket, peer: string) {
     this.socket = socket;
     this.peer = peer;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (error) => this.onError(error));
-    socket.on('close', () => this.onEnd());
+    socket.on('data', this.listeners.data);
+    socket.on('end', this.listeners.end);
+    socket.on('error', this.listeners.error);
+    socket.on('close', this.listeners.close);
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  /**
+   * Hands the socket over (to `tls.connect`) and leaves this transport
+   * unusable. Throws E_PROTOCOL when the peer sent bytes nobody has read yet:
+   * after STARTTLS they would be taken for part of the TLS session, which is
+   * exactly the plaintext injection attack (CVE-2011-0411). Throws a transient
+   * E_CONNECTION when the connection is already gone.
+   */
+  detachSocket(): Socket {
+    if (this.detached) throw new Error('SocketTransport.detachSocket called twice');
+    // Stop the flow first: with no 'data' listener a flowing socket would drop bytes unseen.
+    this.socket.pause();
+    const unread = this.receivedOctets + this.socket.readableLength;
+    if (unread > 0) {
+      throw new OutboxError('E_PROTOCOL', `${this.peer} sent ${unread} bytes that were not asked for before the TLS handshake; `
+        + 'refusing to start TLS, since they would be read as if TLS protected them (a plaintext injection attack)');
+    }
+    if (this.failure) throw this.failure;
+    if (this.ended || this.socket.destroyed) throw connectionError('the server closed the connection before the TLS handshake');
+    this.detached = true;
+    this.socket.off('data', this.listeners.data);
+    this.socket.off('end', this.listeners.end);
+    this.socket.off('error', this.listeners.error);
+    this.socket.off('close', this.listeners.close);
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.reject(new Error('SocketTransport: socket detached during a read'));
+    return this.socket;
   }
 
   read(timeoutMs: number): Promise<Uint8Array | null> {
+    if (this.detached) return Promise.reject(detachedError());
     const chunk = this.received.shift();
     if (chunk) {
       this.receivedOctets -= chunk.length;
@@ -58,6 +102,7 @@ export class SocketTransport implements Transport {
   }
 
   write(chunks: readonly Uint8Array[], timeoutMs: number): Promise<void> {
+    if (this.detached) return Promise.reject(detachedError());
     if (this.failure) return Promise.reject(this.failure);
     if (this.socket.destroyed || this.socket.writableEnded) {
       return Promise.reject(connectionError('the connection is closed'));
@@ -71,7 +116,8 @@ export class SocketTransport implements Transport {
   }
 
   end(): void {
-    if (this.socket.destroyed) return;
+    // Once detached the socket belongs to the TLS transport; closing is its job.
+    if (this.detached || this.socket.destroyed) return;
     // Once our last bytes are out there is nothing left to hear: do not let a
     // server that never closes, or never reads, keep the process alive.
     const socket = this.socket;
@@ -82,7 +128,7 @@ export class SocketTransport implements Transport {
   }
 
   destroy(): void {
-    this.socket.destroy();
+    if (!this.detached) this.socket.destroy();
   }
 
   private drained(timeoutMs: number): Promise<void> {
@@ -125,7 +171,10 @@ export class SocketTransport implements Transport {
   }
 
   private onError(error: NodeJS.ErrnoException): void {
-    this.failure ??= connectionError(socketErrorText(error), error);
+    this.failure ??= (error.code ?? '').startsWith('ERR_SSL_')
+      // A TLS alert after the handshake (a TLS 1.3 server refusing our client certificate, a bad record): no retry helps.
+      ? handshakeError(error, this.peer)
+      : connectionError(socketErrorText(error), error);
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.reject(this.failure);
@@ -134,6 +183,10 @@ export class SocketTransport implements Transport {
 
 function connectionError(message: string, cause?: unknown): OutboxError {
   return new OutboxError('E_CONNECTION', message, { transient: true, cause });
+}
+
+function detachedError(): OutboxError {
+  return new OutboxError('E_CONNECTION', 'the connection was handed over to TLS', { transient: true });
 }
 
 function socketErrorText(error: NodeJS.ErrnoException): string {

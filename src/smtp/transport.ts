@@ -19,4 +19,6 @@ export interface Transport {
   destroy(): void;
   /** Where we are connected, for messages and logs. */
   readonly peer: string;
+  /** The peer's IP address, when the transport has one (for --serverinfo). */
+  readonly remoteAddress?: string | undefined;
 }

@@ -116,12 +116,12 @@ describe('configuration end to end', () => {
     expect(server.commands[0]).toBe('EHLO override.example');
   });
 
-  it('an account that asks for TLS is refused, never sent in plaintext', async () => {
+  it('an account that asks for TLS, against a server without STARTTLS: refused, never sent in plaintext', async () => {
     realisticRc();
     const result = await run(['-a', 'tlsacct', 'r@example.net']);
     expect(result.status).toBe(69);
-    expect(result.stderr).toContain('TLS');
-    expect(server.commands).toEqual([]);
+    expect(result.stderr).toContain('does not offer STARTTLS');
+    expect(server.commands).toEqual(['EHLO client.example', 'QUIT']);
   });
 
   it('--host reads no file, even a broken one', async () => {

@@ -1,0 +1,53 @@
+/**
+ * From an account to the session's options: server, protocol, timeouts, TLS
+ * policy, the resolver and the debug transcript. Shared by sending and
+ * --serverinfo so both open exactly the same session.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ReadyAccount } from '../config/index.js';
+import type { SessionOptions } from '../delivery/session.js';
+import { dnsServerResolve } from '../net/connector.js';
+import { startTls } from '../net/tls-connect.js';
+import type { TlsPolicy } from '../net/tls-policy.js';
+import { transcriptWriter } from '../log/transcript.js';
+import { timeoutsFor } from '../smtp/timeouts.js';
+import type { Stdio } from './sendmail.js';
+
+export function sessionOptionsFor(account: ReadyAccount, debug: boolean, io: Pick<Stdio, 'env' | 'writeOut'>): SessionOptions {
+  const resolver = io.env['OUTBOX_DNS_SERVER'];
+  const policy = tlsPolicyFor(account, io.env);
+  return {
+    host: account.host!,
+    port: account.port,
+    protocol: account.protocol,
+    domain: account.domain,
+    timeouts: timeoutsFor(account.timeout),
+    ...(policy.mode !== 'off' ? { tls: { policy, startTls } } : {}),
+    ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
+    ...(debug ? { trace: transcriptWriter((line) => io.writeOut(`${line}\n`)) } : {}),
+  };
+}
+
+export function tlsPolicyFor(account: ReadyAccount, env: NodeJS.ProcessEnv): TlsPolicy {
+  return {
+    mode: !account.tls ? 'off' : account.tls_starttls ? 'starttls' : 'tls',
+    trustFile: account.tls_trust_file,
+    crlFile: account.tls_crl_file,
+    fingerprint: account.tls_fingerprint,
+    certcheck: account.tls_certcheck,
+    hostOverride: account.tls_host_override,
+    certFile: account.tls_cert_file,
+    keyFile: account.tls_key_file,
+    minDhPrimeBits: account.tls_min_dh_prime_bits,
+    priorities: account.tls_priorities,
+    sessionCacheDir: sessionCacheDir(env),
+  };
+}
+
+/** `$XDG_CACHE_HOME/outbox/tls-sessions`, else `~/.cache/outbox/tls-sessions`; OUTBOX_TLS_SESSION_CACHE=off disables it. */
+function sessionCacheDir(env: NodeJS.ProcessEnv): string | null {
+  if (env['OUTBOX_TLS_SESSION_CACHE'] === 'off') return null;
+  const base = env['XDG_CACHE_HOME'] || join(env['HOME'] || homedir(), '.cache');
+  return join(base, 'outbox', 'tls-sessions');
+}
