@@ -20,7 +20,7 @@ export interface ServerInfo {
   /** The greeting's text, after "220 ". */
   readonly greeting: readonly string[];
   readonly tls: TlsSessionInfo | undefined;
-  /** From the last EHLO/LHLO, as received: keyword (upper case) and parameters. */
+  /** From the last EHLO/LHLO, as received: keyword (upper case) and parameters; plus STARTTLS when it was used. */
   readonly capabilities: ReadonlyArray<readonly [string, readonly string[]]>;
   /** STARTTLS was offered but the session is not encrypted: more may be offered after it. */
   readonly mayOfferMoreWithTls: boolean;
@@ -35,6 +35,8 @@ export async function collectServerInfo(options: SessionOptions, now: Date = new
   const address = session.connection.transport.remoteAddress;
   await session.close();
   const capabilities = session.capabilities.entries();
+  // A server does not offer STARTTLS again inside TLS; msmtp still lists it, since it was used.
+  if (options.tls?.policy.mode === 'starttls' && !session.capabilities.has('STARTTLS')) capabilities.push(['STARTTLS', []]);
   const info = {
     protocol: options.protocol,
     host: options.host,
