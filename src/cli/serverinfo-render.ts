@@ -91,9 +91,10 @@ function sizeLines(params: readonly string[]): string[] {
   return [`    SIZE ${octets}:`, `        Maximum message size is ${octets} bytes${humanSize(octets)}`];
 }
 
+/** msmtp's thresholds: MiB above 1 MiB, KiB above 1 KiB (so exactly 1 MiB is "1024.00 KiB"). */
 function humanSize(octets: number): string {
-  if (octets >= 1024 * 1024) return ` = ${(octets / (1024 * 1024)).toFixed(2)} MiB`;
-  if (octets >= 1024) return ` = ${(octets / 1024).toFixed(2)} KiB`;
+  if (octets > 1024 * 1024) return ` = ${(octets / (1024 * 1024)).toFixed(2)} MiB`;
+  if (octets > 1024) return ` = ${(octets / 1024).toFixed(2)} KiB`;
   return '';
 }
 
