@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineEndingNormalizer } from '../../src/message/line-endings.js';
 import { DotStuffer } from '../../src/smtp/dot-stuffing.js';
+import { splits } from '../helpers/splits.js';
 
 function normalize(chunks: readonly string[]): string {
   const n = new LineEndingNormalizer();
@@ -23,15 +24,6 @@ function unstuff(wire: string): string {
   return lines.map((l) => (l.startsWith('.') ? l.slice(1) : l)).map((l) => `${l}\r\n`).join('');
 }
 
-/** Every way of cutting `text` into two or three chunks. */
-function splits(text: string): string[][] {
-  const result: string[][] = [[text]];
-  for (let i = 0; i <= text.length; i++) {
-    result.push([text.slice(0, i), text.slice(i)]);
-    for (let j = i; j <= text.length; j++) result.push([text.slice(0, i), text.slice(i, j), text.slice(j)]);
-  }
-  return result;
-}
 
 describe('LineEndingNormalizer', () => {
   const cases: Array<[string, string]> = [

@@ -3,16 +3,8 @@ import { OutboxError } from '../../src/errors.js';
 import type { HeaderEnd } from '../../src/message/header-block.js';
 import { HeaderScanner, readHeader } from '../../src/message/header-reader.js';
 import { LineEndingNormalizer } from '../../src/message/line-endings.js';
+import { splits } from '../helpers/splits.js';
 
-/** Every way of cutting `text` into one, two or three chunks. */
-function splits(text: string): string[][] {
-  const result: string[][] = [[text]];
-  for (let i = 0; i <= text.length; i++) {
-    result.push([text.slice(0, i), text.slice(i)]);
-    for (let j = i; j <= text.length; j++) result.push([text.slice(0, i), text.slice(i, j), text.slice(j)]);
-  }
-  return result;
-}
 
 interface Scanned {
   fields: Array<[name: string, raw: string, value: string, line: number]>;
