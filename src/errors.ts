@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'E_HELLO_REJECTED'
   /** The server sent something that is not SMTP, or out of sequence. */
   | 'E_PROTOCOL'
+  /** The server refused our authentication (535 and the like). */
+  | 'E_AUTH_FAILED'
   /** A capability we need is not offered. */
   | 'E_CAPABILITY'
   /** MAIL, RCPT or DATA was refused. */

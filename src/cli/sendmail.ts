@@ -16,7 +16,7 @@ import { chooseForRun, expandForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
 import { requireMailFrom } from './pretend.js';
-import { sessionOptionsFor } from './session-options.js';
+import { authSetupFor, sessionOptionsFor } from './session-options.js';
 import { refuseUnsupported, warnUnsupported } from './unsupported.js';
 
 export interface Stdio {
@@ -92,8 +92,10 @@ function checkMessage(prepared: PreparedMessage): void {
 }
 
 async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<void> {
+  const auth = authSetupFor(account);
   await deliver({
     session: sessionOptionsFor(account, options.debug, io),
+    ...(auth ? { auth } : {}),
     envelope: { reversePath, recipients },
     message: prepared.spool.chunks(),
     facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },

@@ -5,7 +5,8 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ReadyAccount } from '../config/index.js';
+import { resolvePassword, systemSecretDeps, type ReadyAccount } from '../config/index.js';
+import type { AuthSetup } from '../delivery/auth.js';
 import type { SessionOptions } from '../delivery/session.js';
 import { dnsServerResolve } from '../net/connector.js';
 import { startTls } from '../net/tls-connect.js';
@@ -26,6 +27,19 @@ export function sessionOptionsFor(account: ReadyAccount, debug: boolean, io: Pic
     ...(policy.mode !== 'off' ? { tls: { policy, startTls } } : {}),
     ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
     ...(debug ? { trace: transcriptWriter((line) => io.writeOut(`${line}\n`)) } : {}),
+  };
+}
+
+/** `auth off`: none; otherwise what authenticate() needs, with the password looked up only if a mechanism needs it. */
+export function authSetupFor(account: ReadyAccount): AuthSetup | undefined {
+  if (account.auth === 'off') return undefined;
+  return {
+    requested: account.auth,
+    user: account.user,
+    secret: async () => (await resolvePassword(account, systemSecretDeps()))?.password,
+    hasClientCertificate: account.tls_cert_file !== null,
+    host: account.host ?? '',
+    port: account.port,
   };
 }
 

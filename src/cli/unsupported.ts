@@ -1,9 +1,8 @@
 /**
  * Settings that later versions implement. A mail is never sent with less
- * protection than asked for: an account that wants authentication is
- * refused (exit 69, as msmtp when support is not compiled in), never sent in
- * plaintext or unauthenticated. Settings that only add something outbox does
- * not do yet are named in a warning.
+ * than was asked for: an account that wants them is refused (exit 69, as
+ * msmtp when support is not compiled in). Settings that only add something
+ * outbox does not do yet are named in a warning.
  */
 import type { ReadyAccount } from '../config/index.js';
 import { OutboxError } from '../errors.js';
@@ -11,7 +10,6 @@ import type { Stdio } from './sendmail.js';
 
 export function refuseUnsupported(account: ReadyAccount): void {
   const missing = [
-    account.auth !== 'off' && `authentication (auth ${account.auth})`,
     account.socket !== null && 'unix sockets (socket)',
     account.proxy_host !== null && 'SOCKS proxies (proxy_host)',
     account.source_ip !== null && 'a source address (source_ip)',

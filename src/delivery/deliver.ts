@@ -1,14 +1,18 @@
 /**
- * Sending one mail, start to end: open a session, run the transaction, close
- * the session on the one way out, success or failure.
+ * Sending one mail, start to end: open a session, authenticate when asked,
+ * run the transaction, close the session on the one way out, success or
+ * failure.
  */
-import type { MessageFacts } from './mail-parameters.js';
 import type { MessageSource } from '../message/header-reader.js';
+import { authenticate, type AuthSetup } from './auth.js';
+import type { MessageFacts } from './mail-parameters.js';
 import { openSession, type SessionOptions } from './session.js';
 import { runTransaction, type Envelope, type TransactionResult } from './transaction.js';
 
 export interface DeliveryRequest {
   readonly session: SessionOptions;
+  /** Absent: no authentication (`auth off`). */
+  readonly auth?: AuthSetup;
   readonly envelope: Envelope;
   readonly message: MessageSource;
   /** Size and 8-bit-ness of the message, when it was spooled before connecting. */
@@ -19,6 +23,7 @@ export async function deliver(request: DeliveryRequest): Promise<TransactionResu
   const session = await openSession(request.session);
   let failure: unknown;
   try {
+    if (request.auth) await authenticate(session, request.auth);
     return await runTransaction(session, request.envelope, request.message, request.facts);
   } catch (error) {
     failure = error;

@@ -12,7 +12,10 @@ export function transcriptWriter(write: WriteLine): (event: TraceEvent) => void 
   return (event) => {
     switch (event.kind) {
       case 'command':
-        write(`--> ${redactCommand(event.line)}`);
+        // Credentials never reach the transcript: AUTH shows its mechanism only, SASL responses nothing.
+        if (event.command.verb === 'SASL') write('--> <redacted>');
+        else if (event.command.verb === 'AUTH') write(`--> AUTH ${event.command.mechanism}${event.command.initialResponse === undefined ? '' : ' <redacted>'}`);
+        else write(`--> ${redactCommand(event.line)}`);
         break;
       case 'reply': {
         const { code, lines } = event.reply;

@@ -7,6 +7,7 @@
  * received in plaintext are still unread.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { OutboxError } from '../errors.js';
 import type { Transport } from '../smtp/transport.js';
 import { handshakeError } from './tls-errors.js';
@@ -48,6 +49,26 @@ export class SocketTransport implements Transport {
 
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
+  }
+
+  /**
+   * RFC 9266 `tls-exporter` on TLS 1.3; RFC 5929 `tls-unique` (the first
+   * Finished message) on a full TLS 1.2 handshake. None on a resumed TLS 1.2
+   * session, where tls-unique is open to the triple-handshake attack
+   * (RFC 7627): the caller then picks a mechanism without channel binding.
+   */
+  channelBinding(): { type: 'tls-exporter' | 'tls-unique'; data: Uint8Array } | undefined {
+    const socket = this.socket;
+    if (!(socket instanceof TLSSocket) || !socket.encrypted) return undefined;
+    const protocol = socket.getProtocol();
+    if (protocol === 'TLSv1.3') {
+      return { type: 'tls-exporter', data: socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0)) };
+    }
+    if (protocol === 'TLSv1.2' && !socket.isSessionReused()) {
+      const finished = socket.getFinished();
+      return finished ? { type: 'tls-unique', data: finished } : undefined;
+    }
+    return undefined;
   }
 
   /**

@@ -12,6 +12,9 @@ export type Command =
   | { readonly verb: 'EHLO' | 'HELO' | 'LHLO'; readonly domain: string }
   | { readonly verb: 'MAIL'; readonly reversePath: string; readonly params?: EsmtpParams }
   | { readonly verb: 'RCPT'; readonly forwardPath: string; readonly params?: EsmtpParams }
+  | { readonly verb: 'AUTH'; readonly mechanism: string; /** Base64, or "=" for an empty one (RFC 4954 §4). */ readonly initialResponse?: string }
+  /** A SASL response line (base64, or "*" to cancel): not a verb, but it goes on the wire the same way. */
+  | { readonly verb: 'SASL'; readonly response: string }
   | { readonly verb: 'DATA' | 'RSET' | 'NOOP' | 'QUIT' | 'STARTTLS' };
 
 /**
@@ -38,6 +41,10 @@ function commandLine(command: Command): string {
       return `MAIL FROM:<${checked('MAIL', command.reversePath)}>${paramsText('MAIL', command.params)}`;
     case 'RCPT':
       return `RCPT TO:<${checked('RCPT', command.forwardPath)}>${paramsText('RCPT', command.params)}`;
+    case 'AUTH':
+      return `AUTH ${token('AUTH', command.mechanism)}${command.initialResponse === undefined ? '' : ` ${saslText(command.initialResponse)}`}`;
+    case 'SASL':
+      return saslText(command.response);
     default:
       return command.verb;
   }
@@ -58,6 +65,18 @@ function paramsText(verb: string, params: EsmtpParams | undefined): string {
       return ` ${keyword}=${value}`;
     })
     .join('');
+}
+
+/** A SASL mechanism name (RFC 4422 §3.1): upper-case letters, digits, "-" and "_". */
+function token(verb: string, name: string): string {
+  if (!/^[A-Z0-9_-]{1,20}$/.test(name)) throw new OutboxError('E_BAD_DATA', `${verb}: invalid SASL mechanism name ${JSON.stringify(name)}`);
+  return name;
+}
+
+/** Base64 text, "=" or "*": never anything that could end the line early or smuggle a command. */
+function saslText(text: string): string {
+  if (!/^(?:[A-Za-z0-9+/]*={0,2}|\*)$/.test(text)) throw new OutboxError('E_BAD_DATA', 'a SASL response is not base64');
+  return text;
 }
 
 function checked(verb: string, argument: string): string {

@@ -127,6 +127,8 @@ export class SmtpConnection {
 /** How a command is named in messages: the verb, with the address for MAIL and RCPT. */
 export function describeCommand(command: Command): string {
   switch (command.verb) {
+    case 'AUTH': return `AUTH ${command.mechanism}`;
+    case 'SASL': return 'the SASL response';
     case 'MAIL': return `MAIL FROM:<${command.reversePath}>`;
     case 'RCPT': return `RCPT TO:<${command.forwardPath}>`;
     default: return command.verb;

@@ -21,4 +21,9 @@ export interface Transport {
   readonly peer: string;
   /** The peer's IP address, when the transport has one (for --serverinfo). */
   readonly remoteAddress?: string | undefined;
+  /**
+   * TLS channel-binding data for SCRAM-…-PLUS, when the transport is TLS:
+   * `tls-exporter` on TLS 1.3 (RFC 9266), `tls-unique` on TLS 1.2 (RFC 5929).
+   */
+  channelBinding?(): { readonly type: 'tls-exporter' | 'tls-unique'; readonly data: Uint8Array } | undefined;
 }

@@ -1,0 +1,114 @@
+/**
+ * SMTP AUTH (RFC 4954): choose the mechanism as msmtp does, then run the 334
+ * loop. The SASL mechanisms themselves (src/sasl/) see only bytes; base64,
+ * the cap on the number of challenges and the `*` abort live here, once.
+ * Nothing secret is put into an error message or the transcript (the
+ * transcript hook redacts AUTH and SASL lines).
+ */
+import { OutboxError, describeReply, isTransientReply } from '../errors.js';
+import { chooseMechanism } from '../sasl/choose.js';
+import type { SaslSession } from '../sasl/mechanism.js';
+import { findMechanism } from '../sasl/registry.js';
+import type { Reply } from '../smtp/reply.js';
+import type { Session } from './session.js';
+
+export interface AuthSetup {
+  /** msmtp's `auth`: `on` (choose) or a method in msmtp's lower case, e.g. `scram-sha-256`. */
+  readonly requested: string;
+  readonly user: string | null;
+  /** Resolved only when the chosen mechanism needs it, so passwordeval runs only then. */
+  readonly secret: () => Promise<string | undefined>;
+  readonly hasClientCertificate: boolean;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** More challenges than any mechanism needs means a confused or hostile server. */
+const MAX_CHALLENGES = 10;
+
+export async function authenticate(session: Session, setup: AuthSetup): Promise<string> {
+  const sasl = await startMechanism(session, setup);
+  const initial = sasl.initialResponse();
+  let reply = await session.connection.command({
+    verb: 'AUTH',
+    mechanism: sasl.mechanism,
+    ...(initial === undefined ? {} : { initialResponse: initial.length === 0 ? '=' : base64(initial) }),
+  });
+  for (let step = 0; reply.code === 334; step++) {
+    if (step >= MAX_CHALLENGES) throw await cancel(session, `the server sent more than ${MAX_CHALLENGES} AUTH challenges`);
+    const response = answer(sasl, reply);
+    if (response instanceof OutboxError) throw await cancel(session, response.message);
+    reply = await session.connection.command({ verb: 'SASL', response: base64(response) });
+  }
+  if (reply.code !== 235) throw authFailure(sasl, reply);
+  sasl.finish();
+  return sasl.mechanism;
+}
+
+async function startMechanism(session: Session, setup: AuthSetup): Promise<SaslSession> {
+  const offered = session.capabilities.authMechanisms;
+  if (!session.capabilities.has('AUTH')) {
+    throw new OutboxError('E_CAPABILITY', 'the server does not offer authentication (AUTH), but the account asks for it');
+  }
+  const channelBinding = session.connection.transport.channelBinding?.();
+  const choice = chooseMechanism(offered, {
+    tls: session.tls !== undefined,
+    channelBinding: channelBinding !== undefined,
+    requested: setup.requested,
+    hasClientCertificate: setup.hasClientCertificate,
+  });
+  if ('error' in choice) throw new OutboxError('E_CAPABILITY', choice.error);
+  // With channel binding available but no -PLUS offered, SCRAM says so ("y,,"): a
+  // man in the middle who stripped the -PLUS mechanisms is then detected.
+  const factory = findMechanism(choice.mechanism, { clientSupportsChannelBinding: channelBinding !== undefined });
+  if (!factory) throw new OutboxError('E_CAPABILITY', `authentication method ${choice.mechanism} is not supported`);
+  const user = setup.user ?? '';
+  if (user === '' && choice.mechanism !== 'EXTERNAL') {
+    throw new OutboxError('E_CAPABILITY', `authentication with ${choice.mechanism} needs a user name (user)`);
+  }
+  const secret = factory.needsSecret ? await setup.secret() : undefined;
+  if (factory.needsSecret && (secret === undefined || secret === '')) {
+    throw new OutboxError('E_CAPABILITY', `authentication with ${choice.mechanism} needs a password, and none was found (password, passwordeval, keyring, netrc)`);
+  }
+  return factory.start({
+    user,
+    ...(secret !== undefined ? { secret } : {}),
+    host: setup.host,
+    port: setup.port,
+    ...(channelBinding ? { channelBinding } : {}),
+  });
+}
+
+function answer(sasl: SaslSession, reply: Reply): Uint8Array | OutboxError {
+  const text = reply.lines[0]?.trim() ?? '';
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return new OutboxError('E_PROTOCOL', 'the server sent an AUTH challenge that is not base64');
+  try {
+    return sasl.respond(Buffer.from(text, 'base64'));
+  } catch (error) {
+    if (error instanceof OutboxError) return error;
+    throw error;
+  }
+}
+
+/** RFC 4954 §4: "*" cancels the exchange; the server answers 501. */
+async function cancel(session: Session, why: string): Promise<OutboxError> {
+  try {
+    await session.connection.command({ verb: 'SASL', response: '*' });
+  } catch {
+    // The exchange is abandoned either way.
+  }
+  return new OutboxError('E_PROTOCOL', `authentication abandoned: ${why}`);
+}
+
+function authFailure(sasl: SaslSession, reply: Reply): OutboxError {
+  const detail = sasl.serverError ? ` (${sasl.serverError})` : '';
+  return new OutboxError('E_AUTH_FAILED', `authentication with ${sasl.mechanism} failed: ${describeReply(reply)}${detail}`, {
+    transient: isTransientReply(reply),
+    reply,
+    command: `AUTH ${sasl.mechanism}`,
+  });
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
