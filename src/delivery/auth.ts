@@ -9,6 +9,7 @@ import { OutboxError, describeReply, isTransientReply } from '../errors.js';
 import { chooseMechanism } from '../sasl/choose.js';
 import type { SaslSession } from '../sasl/mechanism.js';
 import { findMechanism } from '../sasl/registry.js';
+import type { Command } from '../smtp/command.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Session } from './session.js';
 
@@ -26,14 +27,53 @@ export interface AuthSetup {
 /** More challenges than any mechanism needs means a confused or hostile server. */
 const MAX_CHALLENGES = 10;
 
-export async function authenticate(session: Session, setup: AuthSetup): Promise<string> {
+/** AUTH, ready to send: its command, and whether the mechanism is done once it is sent. */
+export interface PreparedAuth {
+  readonly sasl: SaslSession;
+  readonly command: Command;
+  /** The initial response is the whole exchange (PLAIN, EXTERNAL, XOAUTH2…): AUTH may lead a pipelined group. */
+  readonly oneRoundTrip: boolean;
+}
+
+export async function prepareAuthentication(session: Session, setup: AuthSetup): Promise<PreparedAuth> {
   const sasl = await startMechanism(session, setup);
   const initial = sasl.initialResponse();
-  let reply = await session.connection.command({
+  const command: Command = {
     verb: 'AUTH',
     mechanism: sasl.mechanism,
     ...(initial === undefined ? {} : { initialResponse: initial.length === 0 ? '=' : base64(initial) }),
-  });
+  };
+  return { sasl, command, oneRoundTrip: initial !== undefined && sasl.complete };
+}
+
+/** The whole exchange, AUTH first, then the 334 loop. */
+export async function authenticate(session: Session, prepared: PreparedAuth): Promise<void> {
+  await finishAuthentication(session, prepared.sasl, await session.connection.command(prepared.command));
+}
+
+/**
+ * The reply to an AUTH that led a pipelined group (RFC 4954 §4). A 334 is a
+ * failure too: XOAUTH2 and OAUTHBEARER report a refused token as a challenge
+ * (JSON) and wait for a response; the server then took our MAIL line as that
+ * response and answered it (535), so each command still has its one reply and
+ * the group stays in step. The reply after the challenge is the one reported.
+ */
+export function checkPipelinedAuthReply(prepared: PreparedAuth, reply: Reply, after: readonly Reply[]): void {
+  if (reply.code === 235) {
+    prepared.sasl.finish();
+    return;
+  }
+  if (reply.code !== 334) throw authFailure(prepared.sasl, reply);
+  const response = answer(prepared.sasl, reply); // records the server's error text, if the mechanism has one
+  const outcome = after[0];
+  if (response instanceof OutboxError || !outcome) {
+    throw new OutboxError('E_PROTOCOL', `AUTH ${prepared.sasl.mechanism} in a pipelined group was answered with a challenge: ${describeReply(reply)}`);
+  }
+  throw authFailure(prepared.sasl, outcome.code === 235 ? reply : outcome);
+}
+
+async function finishAuthentication(session: Session, sasl: SaslSession, first: Reply): Promise<void> {
+  let reply = first;
   for (let step = 0; reply.code === 334; step++) {
     if (step >= MAX_CHALLENGES) throw await cancel(session, `the server sent more than ${MAX_CHALLENGES} AUTH challenges`);
     const response = answer(sasl, reply);
@@ -42,7 +82,6 @@ export async function authenticate(session: Session, setup: AuthSetup): Promise<
   }
   if (reply.code !== 235) throw authFailure(sasl, reply);
   sasl.finish();
-  return sasl.mechanism;
 }
 
 async function startMechanism(session: Session, setup: AuthSetup): Promise<SaslSession> {

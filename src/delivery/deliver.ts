@@ -4,7 +4,8 @@
  * failure.
  */
 import type { MessageSource } from '../message/header-reader.js';
-import { authenticate, type AuthSetup } from './auth.js';
+import type { Reply } from '../smtp/reply.js';
+import { authenticate, checkPipelinedAuthReply, prepareAuthentication, type AuthSetup } from './auth.js';
 import type { MessageFacts } from './mail-parameters.js';
 import { openSession, type SessionOptions } from './session.js';
 import { runTransaction, type Envelope, type TransactionResult } from './transaction.js';
@@ -23,7 +24,13 @@ export async function deliver(request: DeliveryRequest): Promise<TransactionResu
   const session = await openSession(request.session);
   let failure: unknown;
   try {
-    if (request.auth) await authenticate(session, request.auth);
+    const auth = request.auth ? await prepareAuthentication(session, request.auth) : undefined;
+    // RFC 4954 §4: a one-round-trip AUTH may lead the pipelined envelope, saving a round trip.
+    if (auth && auth.oneRoundTrip && session.capabilities.has('PIPELINING')) {
+      const leading = { command: auth.command, check: (reply: Reply, after: readonly Reply[]) => checkPipelinedAuthReply(auth, reply, after) };
+      return await runTransaction(session, request.envelope, request.message, request.facts, leading);
+    }
+    if (auth) await authenticate(session, auth);
     return await runTransaction(session, request.envelope, request.message, request.facts);
   } catch (error) {
     failure = error;

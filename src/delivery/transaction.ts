@@ -54,27 +54,42 @@ export class PartialDeliveryError extends OutboxError {
 }
 
 /**
+ * A command that leads the pipelined envelope group (RFC 4954 §4: an AUTH
+ * that completes in one round trip), and the check of its reply, which
+ * throws when it failed.
+ */
+export interface LeadingCommand {
+  readonly command: Command;
+  /** Throws when the leading command failed; `after` are the replies to the commands that followed it. */
+  check(reply: Reply, after: readonly Reply[]): void;
+}
+
+/**
  * Runs the transaction. With `facts` about the spooled message, the server is
  * told its size and 8-bit-ness, and a mail over its SIZE limit is refused
- * before MAIL (see mail-parameters.ts).
+ * before MAIL (see mail-parameters.ts). A `leading` command goes in the same
+ * group (the caller only passes one when the server offers PIPELINING).
  */
 export async function runTransaction(
   session: Session,
   envelope: Envelope,
   message: MessageSource,
   facts?: MessageFacts,
+  leading?: LeadingCommand,
 ): Promise<TransactionResult> {
   const connection = session.connection;
   const prepared = prepareEnvelope(session.capabilities, envelope, facts);
   const mail: Command = { verb: 'MAIL', reversePath: prepared.reversePath, ...(prepared.mailParams.length ? { params: prepared.mailParams } : {}) };
   const rcpts: Command[] = prepared.recipients.map((forwardPath) => ({ verb: 'RCPT', forwardPath }));
-  const commands = [mail, ...rcpts, { verb: 'DATA' } as const];
+  const commands = [...(leading ? [leading.command] : []), mail, ...rcpts, { verb: 'DATA' } as const];
   const replies = session.capabilities.has('PIPELINING')
     ? await connection.exchange(commands)
     : await exchangeOneByOne(connection, commands);
   // A 354 means the server now reads message data, whatever else failed.
   session.inData = replies[commands.length - 1]?.code === 354;
-  checkEnvelopeReplies(commands, replies);
+  // A failed leading AUTH is the failure to report, whatever the envelope's replies say.
+  if (leading) leading.check(replies.shift()!, replies);
+  checkEnvelopeReplies(commands.slice(leading ? 1 : 0), replies);
 
   const messageOctets = await streamMessage(connection, message);
   session.inData = false; // the final dot is out: commands may follow again

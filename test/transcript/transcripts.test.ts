@@ -31,6 +31,7 @@ interface Header {
   timeout: number;
   facts?: { octets: number; has8bit: boolean };
   tls: 'off' | 'starttls' | 'tls';
+  auth?: string;
 }
 
 function readHeader(text: string): Header {
@@ -72,6 +73,7 @@ describe('transcripts', () => {
           connector: async () => transport,
           ...(header.tls !== 'off' ? { tls } : {}),
         },
+        ...(header.auth ? { auth: { requested: header.auth, user: 'alice@example.com', secret: async () => 'secret', hasClientCertificate: false, host: 'mx.example', port: 25 } } : {}),
         envelope: { reversePath: header.from, recipients: header.to },
         message: [Buffer.from(header.message, 'utf8')],
         ...(header.facts ? { facts: header.facts } : {}),
