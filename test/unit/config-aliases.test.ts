@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expandAccountAliases, expandAliases, parseAliases } from '../../src/config/aliases.js';
 import { OutboxError } from '../../src/errors.js';
+import { thrownOutboxError } from '../helpers/thrown.js';
 
 const FILE = `# Example aliases file
 root: joe@example.com, jane@example.com   # trailing comment
@@ -17,15 +18,6 @@ empty:
 const table = parseAliases(FILE, '/etc/aliases');
 const withDefault = parseAliases(`${FILE}default: catchall@example.com\n`, '/etc/aliases');
 
-function failure(run: () => unknown): OutboxError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OutboxError);
-    return error as OutboxError;
-  }
-  throw new Error('no error');
-}
 
 describe('expandAliases', () => {
   it.each([
@@ -58,7 +50,7 @@ describe('expandAliases', () => {
   });
 
   it.each([['loop1'], ['self']])('stops the loop %s', (name) => {
-    const error = failure(() => expandAliases([name], table));
+    const error = thrownOutboxError(() => expandAliases([name], table));
     expect(error.code).toBe('E_CONFIG');
     expect(error.message).toMatch(new RegExp(`^/etc/aliases:\\d+: too many redirects when expanding alias ${name}$`));
   });
@@ -85,7 +77,7 @@ describe('parseAliases', () => {
     ['r: s@x:t\n', "al:1: single ':' delimiter expected"],
     ['a: b\n: y@x\n', "al:2: invalid alias ''"],
   ])('%j → %s', (text, message) => {
-    expect(failure(() => parseAliases(text, 'al')).message).toBe(message);
+    expect(thrownOutboxError(() => parseAliases(text, 'al')).message).toBe(message);
   });
 
   it('takes the first definition of a name', () => {

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { prepareEnvelope } from '../../src/delivery/mail-parameters.js';
-import { OutboxError } from '../../src/errors.js';
 import { Capabilities } from '../../src/smtp/capabilities.js';
 import { makeReply } from '../../src/smtp/reply.js';
+import { thrownOutboxError } from '../helpers/thrown.js';
 
 const caps = (...keywords: string[]) => Capabilities.fromEhloReply(makeReply(250, ['mx.example', ...keywords]));
 const envelope = { reversePath: 'a@example.com', recipients: ['b@example.net'] };
 
-function refusal(run: () => unknown): OutboxError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OutboxError);
-    return error as OutboxError;
-  }
-  throw new Error('no error');
-}
 
 describe('prepareEnvelope', () => {
   it('declares SIZE and BODY=8BITMIME only when offered and true', () => {
@@ -26,7 +17,7 @@ describe('prepareEnvelope', () => {
   });
 
   it('refuses a mail over the advertised SIZE before anything is sent', () => {
-    const error = refusal(() => prepareEnvelope(caps('SIZE 1000'), envelope, { octets: 1001, has8bit: false }));
+    const error = thrownOutboxError(() => prepareEnvelope(caps('SIZE 1000'), envelope, { octets: 1001, has8bit: false }));
     expect(error.code).toBe('E_SIZE_EXCEEDED');
     expect(error.message).toContain('1001 octets');
     expect(prepareEnvelope(caps('SIZE 1000'), envelope, { octets: 1000, has8bit: false }).mailParams).toEqual([['SIZE', '1000']]);
@@ -44,7 +35,7 @@ describe('prepareEnvelope', () => {
     const prepared = prepareEnvelope(caps(), { reversePath: 'a@example.com', recipients: ['b@Bücher.example'] }, undefined);
     expect(prepared.recipients).toEqual(['b@xn--bcher-kva.example']);
     expect(prepared.mailParams).toEqual([]);
-    const error = refusal(() => prepareEnvelope(caps(), { reversePath: 'jörg@example.com', recipients: ['b@example.net'] }, undefined));
+    const error = thrownOutboxError(() => prepareEnvelope(caps(), { reversePath: 'jörg@example.com', recipients: ['b@example.net'] }, undefined));
     expect(error.code).toBe('E_BAD_DATA');
     expect(error.message).toContain('jörg@example.com');
   });

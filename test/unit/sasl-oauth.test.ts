@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { OutboxError } from '../../src/errors.js';
 import { oauthbearer, xoauth2 } from '../../src/sasl/oauth.js';
+import { thrownOutboxError } from '../helpers/thrown.js';
 
 const b64 = (data: Uint8Array | undefined): string => Buffer.from(data ?? []).toString('base64');
 const fromB64 = (data: string): Uint8Array => new Uint8Array(Buffer.from(data, 'base64'));
 const text = (data: Uint8Array | undefined): string => new TextDecoder().decode(data);
 
-function failure(run: () => unknown): OutboxError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OutboxError);
-    return error as OutboxError;
-  }
-  throw new Error('expected an OutboxError');
-}
 
 const RFC7628_TOKEN = 'vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==';
 /** RFC 7628 §4.3's failure challenge: {"status":"invalid_token","scope":"example_scope","openid-configuration":"…"} */
@@ -40,7 +31,7 @@ describe('OAUTHBEARER (RFC 7628)', () => {
       scope: 'example_scope',
       'openid-configuration': 'https://example.com/.well-known/openid-configuration',
     });
-    expect(failure(() => session.respond(fromB64(RFC7628_FAILURE))).code).toBe('E_PROTOCOL');
+    expect(thrownOutboxError(() => session.respond(fromB64(RFC7628_FAILURE))).code).toBe('E_PROTOCOL');
     expect(() => session.finish()).not.toThrow();
   });
 
@@ -55,13 +46,13 @@ describe('OAUTHBEARER (RFC 7628)', () => {
   });
 
   it('refuses a missing or unsafe token without echoing it, and bad host or port', () => {
-    expect(failure(() => oauthbearer.start({ user: 'u' })).code).toBe('E_CAPABILITY');
-    const error = failure(() => oauthbearer.start({ user: 'u', secret: 'secret-token\x01host=evil' }));
+    expect(thrownOutboxError(() => oauthbearer.start({ user: 'u' })).code).toBe('E_CAPABILITY');
+    const error = thrownOutboxError(() => oauthbearer.start({ user: 'u', secret: 'secret-token\x01host=evil' }));
     expect(error.code).toBe('E_CONFIG');
     expect(error.message).not.toContain('secret-token');
-    expect(failure(() => oauthbearer.start({ user: 'u', secret: 'a b' })).code).toBe('E_CONFIG');
-    expect(failure(() => oauthbearer.start({ user: 'u', secret: 'T', host: 'a\x01b' })).code).toBe('E_CONFIG');
-    expect(failure(() => oauthbearer.start({ user: 'u', secret: 'T', port: 70000 })).code).toBe('E_CONFIG');
+    expect(thrownOutboxError(() => oauthbearer.start({ user: 'u', secret: 'a b' })).code).toBe('E_CONFIG');
+    expect(thrownOutboxError(() => oauthbearer.start({ user: 'u', secret: 'T', host: 'a\x01b' })).code).toBe('E_CONFIG');
+    expect(thrownOutboxError(() => oauthbearer.start({ user: 'u', secret: 'T', port: 70000 })).code).toBe('E_CONFIG');
   });
 });
 
@@ -81,7 +72,7 @@ describe('XOAUTH2', () => {
     const json = '{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}';
     expect(session.respond(new TextEncoder().encode(json)).length).toBe(0);
     expect(session.serverError).toBe(json);
-    expect(failure(() => session.respond(new Uint8Array(0))).code).toBe('E_PROTOCOL');
+    expect(thrownOutboxError(() => session.respond(new Uint8Array(0))).code).toBe('E_PROTOCOL');
   });
 
   it('replaces control characters in the server\'s text', () => {
@@ -92,8 +83,8 @@ describe('XOAUTH2', () => {
   });
 
   it('needs a user and a token', () => {
-    expect(failure(() => xoauth2.start({ user: '', secret: 'tok' })).code).toBe('E_CAPABILITY');
-    expect(failure(() => xoauth2.start({ user: 'u' })).code).toBe('E_CAPABILITY');
-    expect(failure(() => xoauth2.start({ user: 'u\x01', secret: 'tok' })).code).toBe('E_CONFIG');
+    expect(thrownOutboxError(() => xoauth2.start({ user: '', secret: 'tok' })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => xoauth2.start({ user: 'u' })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => xoauth2.start({ user: 'u\x01', secret: 'tok' })).code).toBe('E_CONFIG');
   });
 });

@@ -5,21 +5,13 @@ import { OutboxError } from '../../src/errors.js';
 import type { ChannelBinding, Credentials, MechanismFactory, SaslSession } from '../../src/sasl/mechanism.js';
 import { findMechanism } from '../../src/sasl/registry.js';
 import { MAX_ITERATIONS, scramMechanism, scramSha1, scramSha1Plus, scramSha256, scramSha256Plus } from '../../src/sasl/scram.js';
+import { thrownOutboxError } from '../helpers/thrown.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined): string => new TextDecoder().decode(data);
 /** A `random` that returns the bytes of a given base64 nonce, so the RFC vectors reproduce. */
 const nonce = (b64: string) => (): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
 
-function failure(run: () => unknown): OutboxError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OutboxError);
-    return error as OutboxError;
-  }
-  throw new Error('expected an OutboxError');
-}
 
 describe('SCRAM-SHA-1: RFC 5802 §5', () => {
   const SERVER_FIRST = 'r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096';
@@ -47,25 +39,25 @@ describe('SCRAM-SHA-1: RFC 5802 §5', () => {
     const session = start();
     session.initialResponse();
     session.respond(bytes(SERVER_FIRST));
-    const error = failure(() => session.respond(bytes('v=AAF9pqV8S7suAoZWja4dJRkFsKQ=')));
+    const error = thrownOutboxError(() => session.respond(bytes('v=AAF9pqV8S7suAoZWja4dJRkFsKQ=')));
     expect(error.code).toBe('E_PROTOCOL');
     expect(error.message).toMatch(/signature is wrong/);
-    expect(failure(() => session.finish()).code).toBe('E_PROTOCOL');
+    expect(thrownOutboxError(() => session.finish()).code).toBe('E_PROTOCOL');
   });
 
   it('refuses a server-final message signed for another password', () => {
     const session = start('pencil2');
     session.initialResponse();
     session.respond(bytes(SERVER_FIRST));
-    expect(failure(() => session.respond(bytes('v=rmF9pqV8S7suAoZWja4dJRkFsKQ='))).code).toBe('E_PROTOCOL');
+    expect(thrownOutboxError(() => session.respond(bytes('v=rmF9pqV8S7suAoZWja4dJRkFsKQ='))).code).toBe('E_PROTOCOL');
   });
 
   it('refuses a success the server never proved', () => {
     const session = start();
     session.initialResponse();
-    expect(failure(() => session.finish()).message).toMatch(/without proving/);
+    expect(thrownOutboxError(() => session.finish()).message).toMatch(/without proving/);
     session.respond(bytes(SERVER_FIRST));
-    expect(failure(() => session.finish()).code).toBe('E_PROTOCOL');
+    expect(thrownOutboxError(() => session.finish()).code).toBe('E_PROTOCOL');
   });
 
   it('answers an empty first challenge with the client-first message when no initial response was sent', () => {
@@ -179,8 +171,8 @@ describe('SCRAM -PLUS: channel binding', () => {
   });
 
   it('needs channel binding data', () => {
-    expect(failure(() => scramSha256Plus.start({ user: 'user', secret: 'pencil' })).code).toBe('E_CAPABILITY');
-    expect(failure(() => scramSha1Plus.start({ user: 'user', secret: 'pencil', channelBinding: { type: 'tls-unique', data: new Uint8Array(0) } })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => scramSha256Plus.start({ user: 'user', secret: 'pencil' })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => scramSha1Plus.start({ user: 'user', secret: 'pencil', channelBinding: { type: 'tls-unique', data: new Uint8Array(0) } })).code).toBe('E_CAPABILITY');
     expect(scramSha256Plus.needsChannelBinding).toBe(true);
     expect(scramSha256.needsChannelBinding).toBe(false);
   });
@@ -216,17 +208,17 @@ describe('SCRAM user names and credentials', () => {
   });
 
   it('refuses prohibited characters with E_CONFIG, naming the kind but never the password', () => {
-    const error = failure(() => scramSha256.start({ user: 'user', secret: 'hunter2\u0007' }));
+    const error = thrownOutboxError(() => scramSha256.start({ user: 'user', secret: 'hunter2\u0007' }));
     expect(error.code).toBe('E_CONFIG');
     expect(error.message).toMatch(/ASCII control character.*SASLprep/);
     expect(error.message).not.toContain('hunter2');
-    expect(failure(() => scramSha256.start({ user: 'us\ue000er', secret: 'pencil' })).message).toMatch(/user name contains a private-use character/);
-    expect(failure(() => scramSha1.start({ user: 'user', secret: '\u00ad' })).message).toMatch(/empty after SASLprep/);
+    expect(thrownOutboxError(() => scramSha256.start({ user: 'us\ue000er', secret: 'pencil' })).message).toMatch(/user name contains a private-use character/);
+    expect(thrownOutboxError(() => scramSha1.start({ user: 'user', secret: '\u00ad' })).message).toMatch(/empty after SASLprep/);
   });
 
   it('needs a user and a password', () => {
-    expect(failure(() => scramSha256.start({ user: '', secret: 'pencil' })).code).toBe('E_CAPABILITY');
-    expect(failure(() => scramSha256.start({ user: 'user' })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => scramSha256.start({ user: '', secret: 'pencil' })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => scramSha256.start({ user: 'user' })).code).toBe('E_CAPABILITY');
   });
 });
 
@@ -237,7 +229,7 @@ describe('SCRAM refuses bad server messages', () => {
     return session;
   };
   const firstFails = (serverFirst: string | Uint8Array): OutboxError =>
-    failure(() => started().respond(typeof serverFirst === 'string' ? bytes(serverFirst) : serverFirst));
+    thrownOutboxError(() => started().respond(typeof serverFirst === 'string' ? bytes(serverFirst) : serverFirst));
 
   it.each([
     ['a nonce that does not start with the client nonce', 'r=XXXXNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096', /nonce does not extend/],
@@ -281,8 +273,8 @@ describe('SCRAM refuses bad server messages', () => {
     expect(session.respond(bytes('e=invalid-proof')).length).toBe(0);
     expect(session.serverError).toBe('invalid-proof');
     expect(session.complete).toBe(true);
-    expect(failure(() => session.finish()).code).toBe('E_PROTOCOL');
-    expect(failure(() => session.respond(bytes('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='))).message).toMatch(/after its final message/);
+    expect(thrownOutboxError(() => session.finish()).code).toBe('E_PROTOCOL');
+    expect(thrownOutboxError(() => session.respond(bytes('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='))).message).toMatch(/after its final message/);
   });
 
   it('keeps an e= error sent in place of the server-first message, with control characters replaced', () => {
@@ -299,7 +291,7 @@ describe('SCRAM refuses bad server messages', () => {
     ['garbage', 'garbage', /malformed/],
   ])('refuses a server-final message with %s', (_what, serverFinal, message) => {
     const session = atFinal();
-    const error = failure(() => session.respond(bytes(serverFinal)));
+    const error = thrownOutboxError(() => session.respond(bytes(serverFinal)));
     expect(error.code).toBe('E_PROTOCOL');
     expect(error.message).toMatch(message);
     expect(() => session.finish()).toThrow(OutboxError);
@@ -313,7 +305,7 @@ describe('SCRAM refuses bad server messages', () => {
 
   it('refuses a non-empty first challenge when no initial response was sent', () => {
     const session = scramSha256.start({ user: 'user', secret: 'pencil' });
-    expect(failure(() => session.respond(bytes('r=abc'))).code).toBe('E_PROTOCOL');
+    expect(thrownOutboxError(() => session.respond(bytes('r=abc'))).code).toBe('E_PROTOCOL');
   });
 });
 
