@@ -98,8 +98,11 @@ async function startMechanism(session: Session, setup: AuthSetup): Promise<SaslS
   });
   if ('error' in choice) throw new OutboxError('E_CAPABILITY', choice.error);
   // With channel binding available but no -PLUS offered, SCRAM says so ("y,,"): a
-  // man in the middle who stripped the -PLUS mechanisms is then detected.
-  const factory = findMechanism(choice.mechanism, { clientSupportsChannelBinding: channelBinding !== undefined });
+  // man in the middle who stripped the -PLUS mechanisms is then detected. When
+  // -PLUS is offered and not used (asked for by name), "y" would be refused
+  // (RFC 5802 §6), so it is "n".
+  const plusOffered = offered.some((m) => m.endsWith('-PLUS'));
+  const factory = findMechanism(choice.mechanism, { clientSupportsChannelBinding: channelBinding !== undefined && !plusOffered });
   if (!factory) throw new OutboxError('E_CAPABILITY', `authentication method ${choice.mechanism} is not supported`);
   const user = setup.user ?? '';
   if (user === '' && choice.mechanism !== 'EXTERNAL') {
