@@ -34,6 +34,8 @@ export interface CliOptions {
   readonly recipients: readonly string[];
   readonly rmqs?: string;
   readonly configure?: string;
+  /** `-V`: the DSN envelope identifier. */
+  readonly envid?: string;
 }
 
 export type ParseOutcome =
@@ -103,7 +105,8 @@ function buildProgram(print: (text: string) => void): Command {
     .option('--host <host>', 'the server; use only command-line settings, read no file')
     .option('-f, --from <address>', 'the envelope-from address')
     .option('-t, --read-recipients', 'read recipients from the mail too')
-    .option('--read-envelope-from', "read the envelope-from from the mail's From");
+    .option('--read-envelope-from', "read the envelope-from from the mail's From")
+    .option('-V <envid>', 'the DSN envelope identifier (ENVID, RFC 3461), as in sendmail');
   for (const { flags, description } of ACCOUNT_OPTIONS) program.addOption(new Option(flags, description));
   addIgnoredSendmailOptions(program);
   return program;
@@ -141,7 +144,10 @@ function toCliOptions(program: Command): CliOptions {
   for (const { flags, command } of ACCOUNT_OPTIONS) {
     const option = new Option(flags);
     const value = raw[option.attributeName()];
-    if (value !== undefined) settings.push({ command, argument: value === true ? '' : String(value), option: longFlag(flags) });
+    if (value === undefined) continue;
+    const argument = value === true ? '' : String(value);
+    // msmtp's -R takes sendmail's spelling "hdrs"; the configuration file does not.
+    settings.push({ command, argument: command === 'dsn_return' && argument === 'hdrs' ? 'headers' : argument, option: longFlag(flags) });
   }
   const options: CliOptions = {
     mode: modeOf(raw),
@@ -152,6 +158,7 @@ function toCliOptions(program: Command): CliOptions {
     ...defined('from', text('from')),
     ...defined('rmqs', text('rmqs')),
     ...defined('configure', text('configure')),
+    ...defined('envid', text('V')),
     readRecipients: Boolean(raw['readRecipients']),
     readEnvelopeFrom: Boolean(raw['readEnvelopeFrom']),
     debug: Boolean(raw['debug'] || raw['v']),

@@ -5,7 +5,8 @@
  * Returns the exit status; failures are thrown as OutboxError.
  */
 import { readFileSync } from 'node:fs';
-import { expandAccountAliases, needsMailFrom, requireEnvelopeFrom, type ReadyAccount } from '../config/index.js';
+import { dsnNotifyParameter, dsnReturnParameter, expandAccountAliases, needsMailFrom, requireEnvelopeFrom, type ReadyAccount } from '../config/index.js';
+import type { DsnRequest } from '../delivery/mail-parameters.js';
 import { deliver } from '../delivery/deliver.js';
 import { OutboxError } from '../errors.js';
 import { parseRecipientArgument } from '../message/address-list.js';
@@ -96,10 +97,18 @@ async function send(account: ReadyAccount, reversePath: string, recipients: stri
   await deliver({
     session: sessionOptionsFor(account, options.debug, io),
     ...(auth ? { auth } : {}),
-    envelope: { reversePath, recipients },
+    envelope: { reversePath, recipients, ...dsnRequest(account, options) },
     message: prepared.spool.chunks(),
     facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },
   });
+}
+
+/** msmtp's dsn_notify and dsn_return (-N, -R), and sendmail's -V. */
+function dsnRequest(account: ReadyAccount, options: CliOptions): { dsn?: DsnRequest } {
+  const notify = dsnNotifyParameter(account.dsn_notify);
+  const ret = dsnReturnParameter(account.dsn_return);
+  if (notify === undefined && ret === undefined && options.envid === undefined) return {};
+  return { dsn: { ...(notify ? { notify } : {}), ...(ret ? { ret: ret as 'HDRS' | 'FULL' } : {}), ...(options.envid !== undefined ? { envid: options.envid } : {}) } };
 }
 
 /** `MAILER-DAEMON` (any case) is the null reverse-path, as in msmtp. */

@@ -13,8 +13,6 @@ export function refuseUnsupported(account: ReadyAccount): void {
     account.socket !== null && 'unix sockets (socket)',
     account.proxy_host !== null && 'SOCKS proxies (proxy_host)',
     account.source_ip !== null && 'a source address (source_ip)',
-    account.dsn_notify !== null && 'delivery status notifications (dsn_notify)',
-    account.dsn_return !== null && 'delivery status notifications (dsn_return)',
   ].filter((item): item is string => typeof item === 'string');
   if (missing.length > 0) {
     throw new OutboxError('E_CAPABILITY', `account ${account.name} asks for ${missing.join(', ')}, which this version of outbox does not support yet; nothing was sent`);

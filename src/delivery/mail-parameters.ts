@@ -9,6 +9,7 @@ import punycode from 'punycode/punycode.js';
 import { OutboxError } from '../errors.js';
 import type { Capabilities } from '../smtp/capabilities.js';
 import type { EsmtpParams } from '../smtp/command.js';
+import { xtext } from '../smtp/xtext.js';
 import type { Envelope } from './transaction.js';
 
 export interface MessageFacts {
@@ -18,14 +19,48 @@ export interface MessageFacts {
   readonly has8bit: boolean;
 }
 
+/** Delivery status notifications asked for (RFC 3461): msmtp's -N and -R, and -V. */
+export interface DsnRequest {
+  /** NOTIFY= on each RCPT: "NEVER" or a list like "FAILURE,DELAY". */
+  readonly notify?: string;
+  /** RET= on MAIL: "HDRS" or "FULL". */
+  readonly ret?: 'HDRS' | 'FULL';
+  /** ENVID= on MAIL (sendmail's -V). */
+  readonly envid?: string;
+}
+
 export interface PreparedEnvelope {
   readonly reversePath: string;
   readonly recipients: readonly string[];
   readonly mailParams: EsmtpParams;
+  /** The parameters of the RCPT for the recipient at the same index. */
+  readonly rcptParams: readonly EsmtpParams[];
 }
 
-export function prepareEnvelope(capabilities: Capabilities, envelope: Envelope, facts: MessageFacts | undefined): PreparedEnvelope {
+export function prepareEnvelope(capabilities: Capabilities, envelope: Envelope, facts: MessageFacts | undefined, dsn?: DsnRequest): PreparedEnvelope {
+  const prepared = prepareAddresses(capabilities, envelope, facts);
+  if (!dsn || (dsn.notify === undefined && dsn.ret === undefined && dsn.envid === undefined)) return prepared;
+  if (!capabilities.has('DSN')) {
+    throw new OutboxError('E_CAPABILITY', 'delivery status notifications were asked for (dsn_notify, dsn_return or -V), but the server does not offer DSN');
+  }
+  return {
+    ...prepared,
+    mailParams: [...prepared.mailParams, ...(dsn.ret ? [['RET', dsn.ret] as const] : []), ...(dsn.envid !== undefined ? [['ENVID', xtext(dsn.envid)] as const] : [])],
+    rcptParams: prepared.recipients.map((address, i) => [...prepared.rcptParams[i]!, ...notifyParams(dsn, envelope.recipients[i] ?? address)]),
+  };
+}
+
+/** NOTIFY=, and ORCPT= with the address as given (RFC 3461 §4.2), so a DSN names the recipient the sender used. */
+function notifyParams(dsn: DsnRequest, original: string): EsmtpParams {
+  if (dsn.notify === undefined) return [];
+  // ORCPT's rfc822 type carries an ASCII address; a UTF-8 one would need RFC 6533's utf-8 type.
+  const orcpt = /^[\x21-\x7e]+$/.test(original) ? [['ORCPT', `rfc822;${xtext(original)}`] as const] : [];
+  return [['NOTIFY', dsn.notify], ...orcpt];
+}
+
+function prepareAddresses(capabilities: Capabilities, envelope: Envelope, facts: MessageFacts | undefined): PreparedEnvelope {
   const params: Array<readonly [string, string | true]> = [];
+  const none = envelope.recipients.map(() => []);
   if (facts) {
     checkSize(capabilities, facts.octets);
     if (capabilities.has('SIZE')) params.push(['SIZE', String(facts.octets)]);
@@ -35,15 +70,16 @@ export function prepareEnvelope(capabilities: Capabilities, envelope: Envelope, 
   if (addresses.some(isNonAscii)) {
     if (capabilities.has('SMTPUTF8')) {
       params.push(['SMTPUTF8', true]);
-      return { reversePath: envelope.reversePath, recipients: envelope.recipients, mailParams: params };
+      return { reversePath: envelope.reversePath, recipients: envelope.recipients, mailParams: params, rcptParams: none };
     }
     return {
       reversePath: asciiAddress(envelope.reversePath),
       recipients: envelope.recipients.map(asciiAddress),
       mailParams: params,
+      rcptParams: none,
     };
   }
-  return { reversePath: envelope.reversePath, recipients: envelope.recipients, mailParams: params };
+  return { reversePath: envelope.reversePath, recipients: envelope.recipients, mailParams: params, rcptParams: none };
 }
 
 /** RFC 1870 §4: a client should not send a message larger than the server's declared maximum. */

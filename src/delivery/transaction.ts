@@ -13,7 +13,7 @@ import type { Command } from '../smtp/command.js';
 import { describeCommand, type SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Session } from './session.js';
-import { prepareEnvelope, type MessageFacts } from './mail-parameters.js';
+import { prepareEnvelope, type DsnRequest, type MessageFacts } from './mail-parameters.js';
 import type { MessageSource } from '../message/header-reader.js';
 import { streamMessage } from './message-stream.js';
 
@@ -21,6 +21,8 @@ export interface Envelope {
   /** The reverse-path; "" is the null path `<>` (bounces). */
   readonly reversePath: string;
   readonly recipients: readonly string[];
+  /** Delivery status notifications asked for (RFC 3461). */
+  readonly dsn?: DsnRequest;
 }
 
 export interface RecipientResult {
@@ -78,9 +80,12 @@ export async function runTransaction(
   leading?: LeadingCommand,
 ): Promise<TransactionResult> {
   const connection = session.connection;
-  const prepared = prepareEnvelope(session.capabilities, envelope, facts);
+  const prepared = prepareEnvelope(session.capabilities, envelope, facts, envelope.dsn);
   const mail: Command = { verb: 'MAIL', reversePath: prepared.reversePath, ...(prepared.mailParams.length ? { params: prepared.mailParams } : {}) };
-  const rcpts: Command[] = prepared.recipients.map((forwardPath) => ({ verb: 'RCPT', forwardPath }));
+  const rcpts: Command[] = prepared.recipients.map((forwardPath, i) => {
+    const params = prepared.rcptParams[i] ?? [];
+    return { verb: 'RCPT', forwardPath, ...(params.length ? { params } : {}) };
+  });
   const commands = [...(leading ? [leading.command] : []), mail, ...rcpts, { verb: 'DATA' } as const];
   const replies = session.capabilities.has('PIPELINING')
     ? await connection.exchange(commands)

@@ -32,6 +32,7 @@ interface Header {
   facts?: { octets: number; has8bit: boolean };
   tls: 'off' | 'starttls' | 'tls';
   auth?: string;
+  dsn?: { notify?: string; ret?: 'HDRS' | 'FULL' };
 }
 
 function readHeader(text: string): Header {
@@ -44,6 +45,7 @@ function readHeader(text: string): Header {
     else if (key === 'message') header.message = JSON.parse(value) as string;
     else if (key === 'from') header.from = value === '<>' ? '' : value;
     else if (key === 'timeout') header.timeout = Number(value);
+    else if (key === 'dsn') header.dsn = Object.fromEntries(value.split(/\s+/).map((kv) => kv.split('='))) as Header['dsn'];
     else if (key === 'facts') header.facts = { octets: Number(/octets=(\d+)/.exec(value)?.[1]), has8bit: /\b8bit\b/.test(value) };
     else (header as unknown as Record<string, string>)[key!] = value.trim();
   }
@@ -74,7 +76,7 @@ describe('transcripts', () => {
           ...(header.tls !== 'off' ? { tls } : {}),
         },
         ...(header.auth ? { auth: { requested: header.auth, user: 'alice@example.com', secret: async () => 'secret', hasClientCertificate: false, host: 'mx.example', port: 25 } } : {}),
-        envelope: { reversePath: header.from, recipients: header.to },
+        envelope: { reversePath: header.from, recipients: header.to, ...(header.dsn ? { dsn: header.dsn } : {}) },
         message: [Buffer.from(header.message, 'utf8')],
         ...(header.facts ? { facts: header.facts } : {}),
       }).then(() => 'ok', (error: unknown) => {

@@ -39,4 +39,20 @@ describe('prepareEnvelope', () => {
     expect(error.code).toBe('E_BAD_DATA');
     expect(error.message).toContain('jörg@example.com');
   });
+
+  it('DSN: RET and ENVID on MAIL, NOTIFY and ORCPT on each RCPT, xtext-encoded', () => {
+    const prepared = prepareEnvelope(caps('DSN'), { reversePath: 'a@example.com', recipients: ['b+tag@example.net', 'c@example.net'] }, undefined, { notify: 'FAILURE,DELAY', ret: 'HDRS', envid: 'id=1 2' });
+    expect(prepared.mailParams).toEqual([['RET', 'HDRS'], ['ENVID', 'id+3D1+202']]);
+    expect(prepared.rcptParams).toEqual([
+      [['NOTIFY', 'FAILURE,DELAY'], ['ORCPT', 'rfc822;b+2Btag@example.net']],
+      [['NOTIFY', 'FAILURE,DELAY'], ['ORCPT', 'rfc822;c@example.net']],
+    ]);
+  });
+
+  it('DSN asked for but not offered: 69 before anything is sent (as msmtp)', () => {
+    const error = thrownOutboxError(() => prepareEnvelope(caps('PIPELINING'), envelope, undefined, { notify: 'NEVER' }));
+    expect(error.code).toBe('E_CAPABILITY');
+    expect(prepareEnvelope(caps(), envelope, undefined, {}).rcptParams).toEqual([[]]);
+  });
 });
+
