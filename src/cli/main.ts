@@ -26,6 +26,10 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       const { runServerInfo } = await import('./serverinfo.js');
       return await runServerInfo(options, io);
     }
+    if (options.mode === 'rmqs') {
+      const { runRemoteQueueStart } = await import('./rmqs.js');
+      return await runRemoteQueueStart(options, io);
+    }
     if (options.mode !== 'sendmail') {
       throw new OutboxError('E_CAPABILITY', `--${options.mode} is not supported by this version of outbox yet`);
     }

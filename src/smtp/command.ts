@@ -15,6 +15,8 @@ export type Command =
   | { readonly verb: 'AUTH'; readonly mechanism: string; /** Base64, or "=" for an empty one (RFC 4954 §4). */ readonly initialResponse?: string }
   /** A SASL response line (base64, or "*" to cancel): not a verb, but it goes on the wire the same way. */
   | { readonly verb: 'SASL'; readonly response: string }
+  /** RFC 1985: a host, `@domain` or `#queue` whose queued mail the server should start sending. */
+  | { readonly verb: 'ETRN'; readonly node: string }
   | { readonly verb: 'DATA' | 'RSET' | 'NOOP' | 'QUIT' | 'STARTTLS' };
 
 /**
@@ -45,6 +47,8 @@ function commandLine(command: Command): string {
       return `AUTH ${token('AUTH', command.mechanism)}${command.initialResponse === undefined ? '' : ` ${saslText(command.initialResponse)}`}`;
     case 'SASL':
       return saslText(command.response);
+    case 'ETRN':
+      return `ETRN ${checked('ETRN', command.node)}`;
     default:
       return command.verb;
   }

@@ -129,6 +129,7 @@ export function describeCommand(command: Command): string {
   switch (command.verb) {
     case 'AUTH': return `AUTH ${command.mechanism}`;
     case 'SASL': return 'the SASL response';
+    case 'ETRN': return `ETRN ${command.node}`;
     case 'MAIL': return `MAIL FROM:<${command.reversePath}>`;
     case 'RCPT': return `RCPT TO:<${command.forwardPath}>`;
     default: return command.verb;

@@ -1,0 +1,18 @@
+/** `--rmqs=host|@domain|#queue`: send ETRN and report the server's answer. */
+import { remoteQueueStart } from '../delivery/etrn.js';
+import { describeReply } from '../errors.js';
+import { chooseForRun } from './account-choice.js';
+import { EX_OK } from './exit-status.js';
+import type { CliOptions } from './options.js';
+import type { Stdio } from './sendmail.js';
+import { authSetupFor, sessionOptionsFor } from './session-options.js';
+import { refuseUnsupported } from './unsupported.js';
+
+export async function runRemoteQueueStart(options: CliOptions, io: Stdio): Promise<number> {
+  const { chosen } = chooseForRun(options, io.env);
+  refuseUnsupported(chosen.account);
+  const auth = authSetupFor(chosen.account);
+  const reply = await remoteQueueStart(sessionOptionsFor(chosen.account, options.debug, io), auth, options.rmqs!);
+  if (options.debug) io.writeOut(`ETRN accepted: ${describeReply(reply)}\n`);
+  return EX_OK;
+}
