@@ -29,6 +29,8 @@ export interface CliOptions {
   readonly debug: boolean;
   /** `--json`: machine-readable output where a mode has it (--serverinfo). */
   readonly json: boolean;
+  /** `--chunking=off`: never BDAT, for a server that offers CHUNKING but gets it wrong. */
+  readonly chunking: boolean;
   /** The account settings given as options, in the order given. */
   readonly settings: readonly GivenSetting[];
   readonly recipients: readonly string[];
@@ -98,6 +100,7 @@ function buildProgram(print: (text: string) => void): Command {
     .option('-v', 'verbose: the same as --debug (as in msmtp)')
     .option('-S, --serverinfo', 'print information about the server')
     .option('--json', 'with --serverinfo: print the information as JSON')
+    .option('--chunking <on|off>', 'use BDAT when the server offers CHUNKING (default on)', parseOnOff)
     .option('--rmqs <host|@domain|#queue>', 'send a Remote Message Queue Starting (ETRN) request')
     .option('--configure <address>', 'print a configuration for the address')
     .option('-C, --file <file>', 'the user configuration file')
@@ -129,6 +132,12 @@ function addIgnoredSendmailOptions(program: Command): void {
   hidden('-L <tag>');
   hidden('-m');
   hidden('-n');
+}
+
+function parseOnOff(value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new InvalidArgumentError('use on or off');
 }
 
 function parseMode(mode: string): string {
@@ -163,6 +172,7 @@ function toCliOptions(program: Command): CliOptions {
     readEnvelopeFrom: Boolean(raw['readEnvelopeFrom']),
     debug: Boolean(raw['debug'] || raw['v']),
     json: Boolean(raw['json']),
+    chunking: raw['chunking'] !== false,
     settings,
     recipients: program.args,
   };

@@ -12,7 +12,7 @@ export async function runRemoteQueueStart(options: CliOptions, io: Stdio): Promi
   const { chosen } = chooseForRun(options, io.env);
   refuseUnsupported(chosen.account);
   const auth = authSetupFor(chosen.account);
-  const reply = await remoteQueueStart(sessionOptionsFor(chosen.account, options.debug, io), auth, options.rmqs!);
+  const reply = await remoteQueueStart(sessionOptionsFor(chosen.account, options, io), auth, options.rmqs!);
   if (options.debug) io.writeOut(`ETRN accepted: ${describeReply(reply)}\n`);
   return EX_OK;
 }

@@ -95,7 +95,7 @@ function checkMessage(prepared: PreparedMessage): void {
 async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<void> {
   const auth = authSetupFor(account);
   await deliver({
-    session: sessionOptionsFor(account, options.debug, io),
+    session: sessionOptionsFor(account, options, io),
     ...(auth ? { auth } : {}),
     envelope: { reversePath, recipients, ...dsnRequest(account, options) },
     message: prepared.spool.chunks(),

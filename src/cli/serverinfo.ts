@@ -11,7 +11,7 @@ import { refuseUnsupported } from './unsupported.js';
 export async function runServerInfo(options: CliOptions, io: Stdio): Promise<number> {
   const { chosen } = chooseForRun(options, io.env);
   refuseUnsupported(chosen.account);
-  const info = await collectServerInfo(sessionOptionsFor(chosen.account, options.debug, io));
+  const info = await collectServerInfo(sessionOptionsFor(chosen.account, options, io));
   io.writeOut(options.json ? renderServerInfoJson(info) : renderServerInfo(info));
   return EX_OK;
 }

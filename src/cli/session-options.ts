@@ -13,9 +13,11 @@ import { startTls } from '../net/tls-connect.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import { transcriptWriter } from '../log/transcript.js';
 import { timeoutsFor } from '../smtp/timeouts.js';
+import type { CliOptions } from './options.js';
 import type { Stdio } from './sendmail.js';
 
-export function sessionOptionsFor(account: ReadyAccount, debug: boolean, io: Pick<Stdio, 'env' | 'writeOut'>): SessionOptions {
+export function sessionOptionsFor(account: ReadyAccount, options: Pick<CliOptions, 'debug' | 'chunking'>, io: Pick<Stdio, 'env' | 'writeOut'>): SessionOptions {
+  const debug = options.debug;
   const resolver = io.env['OUTBOX_DNS_SERVER'];
   const policy = tlsPolicyFor(account, io.env);
   return {
@@ -24,6 +26,7 @@ export function sessionOptionsFor(account: ReadyAccount, debug: boolean, io: Pic
     protocol: account.protocol,
     domain: account.domain,
     timeouts: timeoutsFor(account.timeout),
+    chunking: options.chunking,
     ...(policy.mode !== 'off' ? { tls: { policy, startTls } } : {}),
     ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
     ...(debug ? { trace: transcriptWriter((line) => io.writeOut(`${line}\n`)) } : {}),

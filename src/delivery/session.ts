@@ -23,6 +23,8 @@ export interface SessionOptions {
   /** The EHLO/LHLO argument. */
   readonly domain: string;
   readonly timeouts: Timeouts;
+  /** False turns CHUNKING (BDAT) off for a server that offers it but gets it wrong. Default true. */
+  readonly chunking?: boolean;
   /** TLS as asked for; absent or mode `off`: plain TCP. */
   readonly tls?: TlsSetup;
   readonly connector?: Connector;
@@ -37,16 +39,21 @@ export class Session {
   readonly capabilities: Capabilities;
   /** The TLS session, when there is one. */
   readonly tls: TlsSessionInfo | undefined;
+  /** BDAT may be used when the server offers CHUNKING. */
+  readonly chunking: boolean;
   /** Set between a 354 reply and the end of the data: nothing but message data may be sent then. */
   inData = false;
+  /** A transaction holds data that must not be delivered (a chunk sent before a refusal): RSET before QUIT. */
+  resetBeforeQuit = false;
   private closed = false;
 
-  constructor(connection: SmtpConnection, protocol: Protocol, greeting: Reply, capabilities: Capabilities, tls: TlsSessionInfo | undefined) {
+  constructor(connection: SmtpConnection, protocol: Protocol, greeting: Reply, capabilities: Capabilities, tls: TlsSessionInfo | undefined, chunking = true) {
     this.connection = connection;
     this.protocol = protocol;
     this.greeting = greeting;
     this.capabilities = capabilities;
     this.tls = tls;
+    this.chunking = chunking;
   }
 
   /**
@@ -63,7 +70,7 @@ export class Session {
       this.connection.transport.destroy();
       return;
     }
-    await sendQuit(this.connection);
+    await sendQuit(this.connection, this.resetBeforeQuit);
   }
 }
 
@@ -94,7 +101,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
       ({ connection, info: tlsInfo } = await negotiateStartTls(connection, capabilities, options.host, options.tls!, connectionOptions));
       capabilities = await hello(connection, options.protocol, options.domain);
     }
-    return new Session(connection, options.protocol, greeting, capabilities, tlsInfo);
+    return new Session(connection, options.protocol, greeting, capabilities, tlsInfo, options.chunking ?? true);
   } catch (error) {
     if (connectionUsable(error) && !(error instanceof OutboxError && error.code === 'E_GREETING' && error.transient)) {
       await sendQuit(connection);
@@ -114,9 +121,9 @@ function connectionUsable(failure: unknown): boolean {
 
 const UNUSABLE_AFTER = new Set<string>(['E_CONNECTION', 'E_TIMEOUT', 'E_PROTOCOL', 'E_IO', 'E_TLS_CERTIFICATE', 'E_TLS_HANDSHAKE']);
 
-async function sendQuit(connection: SmtpConnection): Promise<void> {
+async function sendQuit(connection: SmtpConnection, reset = false): Promise<void> {
   try {
-    await connection.send({ verb: 'QUIT' });
+    await connection.send(...(reset ? [{ verb: 'RSET' } as const] : []), { verb: 'QUIT' });
   } catch {
     // The outcome is already decided; a server gone before QUIT changes nothing.
   }

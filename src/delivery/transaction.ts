@@ -15,6 +15,7 @@ import type { Reply } from '../smtp/reply.js';
 import type { Session } from './session.js';
 import { prepareEnvelope, type DsnRequest, type MessageFacts } from './mail-parameters.js';
 import type { MessageSource } from '../message/header-reader.js';
+import { sendChunks, smallMessage } from './bdat.js';
 import { streamMessage } from './message-stream.js';
 
 export interface Envelope {
@@ -86,24 +87,64 @@ export async function runTransaction(
     const params = prepared.rcptParams[i] ?? [];
     return { verb: 'RCPT', forwardPath, ...(params.length ? { params } : {}) };
   });
-  const commands = [...(leading ? [leading.command] : []), mail, ...rcpts, { verb: 'DATA' } as const];
-  const replies = session.capabilities.has('PIPELINING')
-    ? await connection.exchange(commands)
+  const pipelining = session.capabilities.has('PIPELINING');
+  const chunking = session.capabilities.has('CHUNKING') && session.chunking;
+  // A small message with CHUNKING goes whole as a BDAT that ends the group: MAIL, RCPTs and the
+  // data in one write. It is LAST only with one recipient and no AUTH in the group: otherwise a
+  // refusal must still mean nobody gets the mail, so the transaction is committed by a
+  // "BDAT 0 LAST" once everything was accepted (and abandoned with RSET otherwise).
+  const whole = chunking && pipelining ? await smallMessage(message, facts) : undefined;
+  // A pipelined AUTH that fails must not let the mail through either.
+  const commitLater = whole !== undefined && (rcpts.length > 1 || leading !== undefined);
+  const dataCommands: Command[] = !chunking ? [{ verb: 'DATA' }] : whole ? [{ verb: 'BDAT', size: whole.length, last: !commitLater }] : [];
+  const commands = [...(leading ? [leading.command] : []), mail, ...rcpts, ...dataCommands];
+  const replies = pipelining
+    ? await connection.exchange(commands, whole ? [whole] : [])
     : await exchangeOneByOne(connection, commands);
   // A 354 means the server now reads message data, whatever else failed.
-  session.inData = replies[commands.length - 1]?.code === 354;
-  // A failed leading AUTH is the failure to report, whatever the envelope's replies say.
-  if (leading) leading.check(replies.shift()!, replies);
-  checkEnvelopeReplies(commands.slice(leading ? 1 : 0), replies);
+  session.inData = !chunking && replies[commands.length - 1]?.code === 354;
+  // The reply to a BDAT in the group is the message's, not the envelope's.
+  const leadingReply = leading ? replies.shift()! : undefined;
+  const wholeReply = whole ? replies.pop() : undefined;
+  try {
+    // A failed leading AUTH is the failure to report, whatever the envelope's replies say.
+    if (leading) leading.check(leadingReply!, [...replies, ...(wholeReply ? [wholeReply] : [])]);
+    checkEnvelopeReplies(commands.slice(leading ? 1 : 0, whole ? -1 : undefined), replies);
+  } catch (error) {
+    // Accepted recipients must not get a mail another recipient refused: the framed chunk is dropped.
+    session.resetBeforeQuit = commitLater;
+    throw error;
+  }
 
-  const messageOctets = await streamMessage(connection, message);
-  session.inData = false; // the final dot is out: commands may follow again
-  const recipients = await readDataReplies(session, prepared.recipients);
+  let messageOctets: number;
+  let firstFinal: Reply | undefined;
+  if (whole) {
+    messageOctets = whole.length;
+    firstFinal = commitLater ? await commitChunks(connection, wholeReply!) : wholeReply;
+  } else if (chunking) {
+    ({ octets: messageOctets, lastReply: firstFinal } = await sendChunks(connection, message, pipelining));
+  } else {
+    messageOctets = await streamMessage(connection, message);
+    session.inData = false; // the final dot is out: commands may follow again
+  }
+  const recipients = await readDataReplies(session, prepared.recipients, firstFinal);
   const finalReply = recipients[recipients.length - 1]!.reply;
   if (session.protocol === 'lmtp' && recipients.some((r) => !r.delivered)) {
     throw new PartialDeliveryError(recipients);
   }
   return { finalReply, recipients, messageOctets };
+}
+
+/** The chunk in the group was accepted (or not); "BDAT 0 LAST" ends the message and its reply is the message's. */
+async function commitChunks(connection: SmtpConnection, chunkReply: Reply): Promise<Reply> {
+  if (chunkReply.code !== 250) {
+    throw new OutboxError('E_MESSAGE_REJECTED', `the server did not accept the mail (BDAT): ${describeReply(chunkReply)}`, {
+      transient: isTransientReply(chunkReply),
+      reply: chunkReply,
+      command: 'BDAT',
+    });
+  }
+  return connection.command({ verb: 'BDAT', size: 0, last: true });
 }
 
 /** Without PIPELINING: each command waits for its reply, and the first refusal ends the exchange. */
@@ -144,10 +185,14 @@ function envelopeError(command: Command, reply: Reply): OutboxError {
   });
 }
 
-/** SMTP: one reply for the message. LMTP (RFC 2033 §4.2): one per accepted recipient, in RCPT order. */
-async function readDataReplies(session: Session, recipients: readonly string[]): Promise<RecipientResult[]> {
+/**
+ * SMTP: one reply for the message. LMTP (RFC 2033 §4.2): one per accepted
+ * recipient, in RCPT order. `first` is the first of them when it was already
+ * read (the reply to a BDAT LAST).
+ */
+async function readDataReplies(session: Session, recipients: readonly string[], first?: Reply): Promise<RecipientResult[]> {
   if (session.protocol === 'smtp') {
-    const reply = await session.connection.readDataReply();
+    const reply = first ?? await session.connection.readDataReply();
     if (reply.code !== 250) {
       throw new OutboxError('E_MESSAGE_REJECTED', `the server did not accept the mail: ${describeReply(reply)}`, {
         transient: isTransientReply(reply),
@@ -158,8 +203,8 @@ async function readDataReplies(session: Session, recipients: readonly string[]):
     return recipients.map((recipient) => ({ recipient, reply, delivered: true }));
   }
   const results: RecipientResult[] = [];
-  for (const recipient of recipients) {
-    const reply = await session.connection.readDataReply();
+  for (const [i, recipient] of recipients.entries()) {
+    const reply = i === 0 && first ? first : await session.connection.readDataReply();
     results.push({ recipient, reply, delivered: reply.code === 250 });
   }
   return results;

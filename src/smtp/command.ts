@@ -15,6 +15,8 @@ export type Command =
   | { readonly verb: 'AUTH'; readonly mechanism: string; /** Base64, or "=" for an empty one (RFC 4954 §4). */ readonly initialResponse?: string }
   /** A SASL response line (base64, or "*" to cancel): not a verb, but it goes on the wire the same way. */
   | { readonly verb: 'SASL'; readonly response: string }
+  /** RFC 3030: the next `size` octets are message data; LAST ends the message. The data follows the line. */
+  | { readonly verb: 'BDAT'; readonly size: number; readonly last: boolean }
   /** RFC 1985: a host, `@domain` or `#queue` whose queued mail the server should start sending. */
   | { readonly verb: 'ETRN'; readonly node: string }
   | { readonly verb: 'DATA' | 'RSET' | 'NOOP' | 'QUIT' | 'STARTTLS' };
@@ -49,6 +51,9 @@ function commandLine(command: Command): string {
       return saslText(command.response);
     case 'ETRN':
       return `ETRN ${checked('ETRN', command.node)}`;
+    case 'BDAT':
+      if (!Number.isSafeInteger(command.size) || command.size < 0) throw new OutboxError('E_BAD_DATA', `BDAT: invalid chunk size ${command.size}`);
+      return `BDAT ${command.size}${command.last ? ' LAST' : ''}`;
     default:
       return command.verb;
   }

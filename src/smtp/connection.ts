@@ -41,12 +41,16 @@ export class SmtpConnection {
     return this.nextReply('the greeting', this.timeouts.greeting);
   }
 
-  /** Sends the commands in one write and returns their replies, in order. */
-  async exchange(commands: readonly Command[]): Promise<Reply[]> {
+  /**
+   * Sends the commands in one write and returns their replies, in order.
+   * `trailing` is data that follows the last command in the same write (the
+   * chunk of a `BDAT … LAST` that ends a pipelined group, RFC 3030 §4.2).
+   */
+  async exchange(commands: readonly Command[], trailing: readonly Uint8Array[] = []): Promise<Reply[]> {
     if (commands.length === 0) return [];
     const lines = commands.map(serializeCommand);
     commands.forEach((command, i) => this.trace({ kind: 'command', command, line: lines[i]!.slice(0, -2) }));
-    await this.write([Buffer.from(lines.join(''), 'utf8')], this.timeouts.command, describeCommand(commands[0]!));
+    await this.write([Buffer.from(lines.join(''), 'utf8'), ...trailing], this.timeouts.command, describeCommand(commands[0]!));
     const replies: Reply[] = [];
     for (const command of commands) {
       replies.push(await this.nextReply(describeCommand(command), this.replyTimeout(command)));
@@ -60,11 +64,11 @@ export class SmtpConnection {
     return reply!;
   }
 
-  /** Sends a command whose reply we do not wait for (QUIT once the outcome is known). */
-  async send(command: Command): Promise<void> {
-    const line = serializeCommand(command);
-    this.trace({ kind: 'command', command, line: line.trimEnd() });
-    await this.write([Buffer.from(line, 'utf8')], this.timeouts.command, command.verb);
+  /** Sends commands, in one write, whose replies we do not wait for (RSET and QUIT once the outcome is known). */
+  async send(...commands: Command[]): Promise<void> {
+    const lines = commands.map(serializeCommand);
+    commands.forEach((command, i) => this.trace({ kind: 'command', command, line: lines[i]!.slice(0, -2) }));
+    await this.write([Buffer.from(lines.join(''), 'utf8')], this.timeouts.command, commands[0]!.verb);
   }
 
   /** Writes one block of message data (already dot-stuffed) as one write. */
@@ -76,6 +80,19 @@ export class SmtpConnection {
   async finishData(chunks: readonly Uint8Array[], messageOctets: number): Promise<void> {
     this.trace({ kind: 'data', octets: messageOctets });
     await this.writeData(chunks);
+  }
+
+  /** Writes one BDAT chunk, its command line and data in one write, without reading the reply. */
+  async sendChunk(chunk: Uint8Array, last: boolean): Promise<void> {
+    const command = { verb: 'BDAT', size: chunk.length, last } as const;
+    const line = serializeCommand(command);
+    this.trace({ kind: 'command', command, line: line.slice(0, -2) });
+    await this.write([Buffer.from(line, 'latin1'), chunk], this.timeouts.dataBlock, 'BDAT');
+  }
+
+  /** Reads the reply to a BDAT chunk sent earlier. */
+  readChunkReply(last: boolean): Promise<Reply> {
+    return this.nextReply(last ? 'BDAT LAST' : 'BDAT', last ? this.timeouts.dataTermination : this.timeouts.dataBlock);
   }
 
   /** Reads the reply that ends the data (one per recipient in LMTP). */
@@ -130,6 +147,7 @@ export function describeCommand(command: Command): string {
     case 'AUTH': return `AUTH ${command.mechanism}`;
     case 'SASL': return 'the SASL response';
     case 'ETRN': return `ETRN ${command.node}`;
+    case 'BDAT': return `BDAT ${command.size}${command.last ? ' LAST' : ''}`;
     case 'MAIL': return `MAIL FROM:<${command.reversePath}>`;
     case 'RCPT': return `RCPT TO:<${command.forwardPath}>`;
     default: return command.verb;

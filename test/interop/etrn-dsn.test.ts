@@ -23,3 +23,27 @@ describe('ETRN and DSN with Postfix', () => {
     await waitForMail('postfix', alice, id);
   });
 });
+
+describe('CHUNKING with Postfix', () => {
+  it('a small mail goes as BDAT LAST with the envelope; a large one in several chunks; --chunking=off uses DATA; all arrive intact', async () => {
+    const small = uniqueId('bdat-small');
+    const viaBdat = await runOutbox(['-d', ...serverOptions('postfix'), '-f', SENDER, alice], testMail(small));
+    expect(viaBdat.status, viaBdat.stderr).toBe(0);
+    expect(viaBdat.stdout).toMatch(/^--> BDAT \d+ LAST$/m);
+    expect(viaBdat.stdout).not.toMatch(/^--> DATA$/m);
+    const large = uniqueId('bdat-large');
+    const line = `${'z'.repeat(70)}\r\n.${'w'.repeat(20)}\r\n`;
+    const body = line.repeat(Math.ceil(600_000 / line.length));
+    const chunked = await runOutbox(['-d', ...serverOptions('postfix'), '-f', SENDER, alice], testMail(large, { body }));
+    expect(chunked.status, chunked.stderr).toBe(0);
+    expect(chunked.stdout.match(/^--> BDAT \d+$/gm)?.length ?? 0).toBeGreaterThan(1);
+    const [stored] = await waitForMail('postfix', alice, large);
+    expect(stored!.raw.toString()).toContain(body.replace(/\r\n/g, '\n'));
+    const plain = uniqueId('bdat-off');
+    const viaData = await runOutbox(['-d', ...serverOptions('postfix'), '--chunking=off', '-f', SENDER, alice], testMail(plain));
+    expect(viaData.status, viaData.stderr).toBe(0);
+    expect(viaData.stdout).toMatch(/^--> DATA$/m);
+    await waitForMail('postfix', alice, small);
+    await waitForMail('postfix', alice, plain);
+  });
+});
