@@ -7,7 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
 /** A reply to send (CRLF added per line), or an action. */
-export type FakeReply = string | string[] | { close: true } | { hang: true } | { raw: string };
+export type FakeReply = string | string[] | { close: true } | { hang: true } | { stopReading: string } | { raw: string };
 
 export interface FakeServerOptions {
   greeting?: FakeReply;
@@ -59,6 +59,7 @@ function serve(socket: Socket, options: FakeServerOptions, log: FakeServerLog): 
     else if (Array.isArray(reply)) socket.write(reply.map((l) => `${l}\r\n`).join(''));
     else if ('raw' in reply) socket.write(reply.raw);
     else if ('close' in reply) { silent = true; socket.end(); }
+    else if ('stopReading' in reply) { socket.write(`${reply.stopReading}\r\n`); socket.pause(); }
     else silent = true; // hang: read on, answer nothing
   };
   send(options.greeting ?? '220 fake.example ESMTP');
