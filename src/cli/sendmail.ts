@@ -5,7 +5,7 @@
  * Returns the exit status; failures are thrown as OutboxError.
  */
 import { readFileSync } from 'node:fs';
-import { dsnNotifyParameter, dsnReturnParameter, expandAccountAliases, needsMailFrom, requireEnvelopeFrom, type ReadyAccount } from '../config/index.js';
+import { dsnNotifyParameter, dsnReturnParameter, expandAccountAliases, needsMailFrom, pretendLines, renderPretend, requireEnvelopeFrom, type ChosenAccount, type ConfigFileReport, type ReadyAccount } from '../config/index.js';
 import type { DsnRequest } from '../delivery/mail-parameters.js';
 import { deliver } from '../delivery/deliver.js';
 import { OutboxError } from '../errors.js';
@@ -30,6 +30,8 @@ export interface Stdio {
 interface Run {
   account: ReadyAccount;
   reversePath: string;
+  files: readonly ConfigFileReport[];
+  chosen: ChosenAccount;
 }
 
 export async function runSendmail(options: CliOptions, io: Stdio): Promise<number> {
@@ -43,6 +45,7 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
   });
   try {
     const { account, reversePath } = run!;
+    if (options.debug) io.writeOut(debugSettings(run!, account, options));
     const recipients = envelopeRecipients(account, options.recipients, prepared.info.recipients);
     checkMessage(prepared);
     refuseUnsupported(account);
@@ -57,10 +60,10 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
 /** The account, once the header is read: its From may choose the account (--read-envelope-from) or fill in `%F`. */
 async function accountFor(options: CliOptions, io: Stdio, info: HeaderInfo): Promise<Run> {
   const fromMail = options.readEnvelopeFrom ? requireMailFrom(envelopeFromHeader(info.original)) : undefined;
-  const { chosen } = chooseForRun(options, io.env, fromMail);
+  const { chosen, files } = chooseForRun(options, io.env, fromMail);
   const mailFrom = fromMail ?? (needsMailFrom(chosen.account) ? envelopeFromHeader(info.original) : undefined);
   const account = await expandForRun(chosen, io.env, mailFrom);
-  return { account, reversePath: nullPathFor(requireEnvelopeFrom(account)) };
+  return { account, reversePath: nullPathFor(requireEnvelopeFrom(account)), files, chosen };
 }
 
 function rewriteSettings(account: ReadyAccount, reversePath: string): RewriteSettings {
@@ -101,6 +104,16 @@ async function send(account: ReadyAccount, reversePath: string, recipients: stri
     message: prepared.spool.chunks(),
     facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },
   });
+}
+
+/**
+ * msmtp's --debug starts with the settings it uses (what --pretend prints).
+ * A passwordeval command may hold a secret (`echo secret`), and debug output
+ * gets pasted into bug reports: it is shown as set, not as written.
+ */
+function debugSettings(run: Run, account: ReadyAccount, options: CliOptions): string {
+  const lines = pretendLines({ files: run.files, chosen: { ...run.chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients });
+  return renderPretend(lines.map((line) => (line.kind === 'setting' && line.key === 'passwordeval' && account.passwordeval !== null ? { ...line, value: '<redacted>' } : line)));
 }
 
 /** msmtp's dsn_notify and dsn_return (-N, -R), and sendmail's -V. */

@@ -5,7 +5,7 @@
  * `--json` prints the collected data instead (see delivery/serverinfo.ts).
  */
 import type { ServerInfo } from '../delivery/serverinfo.js';
-import type { CertificateInfo } from '../net/tls-policy.js';
+import type { CertificateInfo, TlsSessionInfo } from '../net/tls-policy.js';
 
 /** Capabilities in msmtp's order with msmtp's words, then the ones msmtp does not show. */
 const EXPLAINED: ReadonlyArray<readonly [string, string]> = [
@@ -29,14 +29,17 @@ export function renderServerInfo(info: ServerInfo): string {
     `${info.protocol === 'lmtp' ? 'LMTP' : 'SMTP'} server at ${info.host}${where(info)}, port ${info.port}:`,
     ...info.greeting.map((line) => `    ${line}`),
   ];
-  if (info.tls) {
-    lines.push('TLS session parameters:', `    ${info.tls.protocol}, ${info.tls.cipher}${info.tls.resumed ? ' (resumed session)' : ''}`);
-    if (info.tls.certificate) lines.push(...certificateLines(info.tls.certificate));
-  }
+  if (info.tls) lines.push(...tlsLines(info.tls));
   lines.push(...capabilityLines(info));
   if (info.mayOfferMoreWithTls) lines.push('This server might advertise more or other capabilities when TLS is active.');
   lines.push(...info.warnings.map((warning) => `Warning: ${warning}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** The TLS session and the server's certificate, as --serverinfo and --debug show them. */
+export function tlsLines(tls: TlsSessionInfo): string[] {
+  const lines = ['TLS session parameters:', `    ${tls.protocol}, ${tls.cipher}${tls.resumed ? ' (resumed session)' : ''}`];
+  return tls.certificate ? [...lines, ...certificateLines(tls.certificate)] : lines;
 }
 
 export function renderServerInfoJson(info: ServerInfo): string {

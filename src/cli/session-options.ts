@@ -12,6 +12,7 @@ import { dnsServerResolve } from '../net/connector.js';
 import { startTls } from '../net/tls-connect.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import { transcriptWriter } from '../log/transcript.js';
+import { tlsLines } from './serverinfo-render.js';
 import { timeoutsFor } from '../smtp/timeouts.js';
 import type { CliOptions } from './options.js';
 import type { Stdio } from './sendmail.js';
@@ -29,7 +30,7 @@ export function sessionOptionsFor(account: ReadyAccount, options: Pick<CliOption
     chunking: options.chunking,
     ...(policy.mode !== 'off' ? { tls: { policy, startTls } } : {}),
     ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
-    ...(debug ? { trace: transcriptWriter((line) => io.writeOut(`${line}\n`)) } : {}),
+    ...(debug ? { trace: transcriptWriter((line) => io.writeOut(`${line}\n`)), onTls: (info) => io.writeOut(`${tlsLines(info).join('\n')}\n`) } : {}),
   };
 }
 

@@ -30,6 +30,8 @@ export interface SessionOptions {
   readonly connector?: Connector;
   readonly resolve?: Resolve;
   readonly trace?: (event: TraceEvent) => void;
+  /** Told the TLS session's parameters and certificate once the handshake is done (for --debug). */
+  readonly onTls?: (info: TlsSessionInfo) => void;
 }
 
 export class Session {
@@ -88,6 +90,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   if (mode === 'tls') {
     try {
       ({ transport, info: tlsInfo } = await options.tls!.startTls(transport, options.host, options.tls!.policy, options.timeouts.connect));
+      options.onTls?.(tlsInfo);
     } catch (error) {
       transport.destroy();
       throw error;
@@ -99,6 +102,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     let capabilities = await hello(connection, options.protocol, options.domain);
     if (mode === 'starttls') {
       ({ connection, info: tlsInfo } = await negotiateStartTls(connection, capabilities, options.host, options.tls!, connectionOptions));
+      options.onTls?.(tlsInfo);
       capabilities = await hello(connection, options.protocol, options.domain);
     }
     return new Session(connection, options.protocol, greeting, capabilities, tlsInfo, options.chunking ?? true);

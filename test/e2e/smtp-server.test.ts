@@ -96,7 +96,10 @@ describe('against smtp-server', () => {
     const result = await runOutbox(['-d', '--host=127.0.0.1', `--port=${port}`, '-f', 'a@example.com', 'b@example.net'], { input: `${COMPLETE}Subject: x\n\ny\n` });
     expect(result.status).toBe(0);
     const lines = result.stdout.split('\n');
-    expect(lines[0]).toMatch(/^<-- 220 /);
+    // The settings first, as msmtp -d (what --pretend prints), then the dialogue.
+    expect(lines[0]).toBe('using account specified on command line');
+    expect(lines).toContain('host = 127.0.0.1');
+    expect(lines.find((l) => l.startsWith('<-- ') || l.startsWith('--> '))).toMatch(/^<-- 220 /);
     expect(lines).toContain('--> EHLO localhost');
     expect(lines).toContain('--> MAIL FROM:<a@example.com>');
     expect(lines).toContain('--> [message data: 107 octets, then "."]');

@@ -61,11 +61,12 @@ function send(args: string[]) {
 }
 
 describe('TLS end to end', () => {
-  it('STARTTLS with verification against the trust file', async () => {
+  it('STARTTLS with verification against the trust file; --debug shows the TLS session and certificate', async () => {
     const port = await start(false);
-    const result = await send(tlsArgs(port));
+    const result = await send(tlsArgs(port, '-d'));
     expect(result).toMatchObject({ status: 0, stderr: '' });
     expect(received).toEqual([{ secure: true, to: ['r@example.net'] }]);
+    expect(result.stdout).toMatch(/^--> STARTTLS\n<-- 220 [^\n]*\nTLS session parameters:\n {4}TLSv1\.[23], \S+\nTLS certificate information:\n/m);
   });
 
   it('implicit TLS (tls_starttls off)', async () => {
