@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dsnNotifyParameter, dsnReturnParameter, expandAccountAliases, needsMailFrom, pretendLines, renderPretend, requireEnvelopeFrom, type ChosenAccount, type ConfigFileReport, type ReadyAccount } from '../config/index.js';
 import type { DsnRequest } from '../delivery/mail-parameters.js';
 import { deliver } from '../delivery/deliver.js';
+import type { TransactionResult } from '../delivery/transaction.js';
 import { OutboxError } from '../errors.js';
 import { parseRecipientArgument } from '../message/address-list.js';
 import { prepareMessage, type HeaderInfo, type PreparedMessage } from '../message/prepare.js';
@@ -18,7 +19,8 @@ import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
 import { requireMailFrom } from './pretend.js';
 import { authSetupFor, sessionOptionsFor } from './session-options.js';
-import { refuseUnsupported, warnUnsupported } from './unsupported.js';
+import { logMail } from './mail-log.js';
+import { refuseUnsupported } from './unsupported.js';
 
 export interface Stdio {
   readonly stdin: AsyncIterable<Uint8Array>;
@@ -49,8 +51,14 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
     const recipients = envelopeRecipients(account, options.recipients, prepared.info.recipients);
     checkMessage(prepared);
     refuseUnsupported(account);
-    warnUnsupported(account, io);
-    await send(account, reversePath, recipients, prepared, options, io);
+    const startedAt = new Date();
+    const mailsize = prepared.spool.octets - prepared.spool.lines;
+    const outcome = await send(account, reversePath, recipients, prepared, options, io).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+    await logMail({ account, reversePath, recipients, mailsize, startedAt, ...outcome }, options.logfileFormat, io);
+    if ('error' in outcome) throw outcome.error;
     return EX_OK;
   } finally {
     await prepared.spool.dispose();
@@ -95,9 +103,9 @@ function checkMessage(prepared: PreparedMessage): void {
   }
 }
 
-async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<void> {
+async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<TransactionResult> {
   const auth = authSetupFor(account);
-  await deliver({
+  return deliver({
     session: sessionOptionsFor(account, options, io),
     ...(auth ? { auth } : {}),
     envelope: { reversePath, recipients, ...dsnRequest(account, options) },

@@ -1,12 +1,10 @@
 /**
  * Settings that later versions implement. A mail is never sent with less
  * than was asked for: an account that wants them is refused (exit 69, as
- * msmtp when support is not compiled in). Settings that only add something
- * outbox does not do yet are named in a warning.
+ * msmtp when support is not compiled in).
  */
 import type { ReadyAccount } from '../config/index.js';
 import { OutboxError } from '../errors.js';
-import type { Stdio } from './sendmail.js';
 
 export function refuseUnsupported(account: ReadyAccount): void {
   const missing = [
@@ -17,12 +15,4 @@ export function refuseUnsupported(account: ReadyAccount): void {
   if (missing.length > 0) {
     throw new OutboxError('E_CAPABILITY', `account ${account.name} asks for ${missing.join(', ')}, which this version of outbox does not support yet; nothing was sent`);
   }
-}
-
-export function warnUnsupported(account: ReadyAccount, io: Pick<Stdio, 'writeErr'>): void {
-  const ignored = [
-    account.logfile !== null && 'logfile',
-    account.syslog !== null && 'syslog',
-  ].filter((item): item is string => typeof item === 'string');
-  if (ignored.length > 0) io.writeErr(`outbox: warning: ${ignored.join(' and ')} not supported yet; nothing is logged\n`);
 }

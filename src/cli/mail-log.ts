@@ -1,0 +1,67 @@
+/**
+ * The log of sendmail mode (msmtp's `logfile`/`-X`, `syslog`): one line per
+ * mail, success or failure, after the error messages, in msmtp's format (or
+ * one JSON object with `--logfile-format=json`). A log that cannot be
+ * written is reported on stderr and never changes the exit status.
+ */
+import type { ReadyAccount } from '../config/index.js';
+import type { TransactionResult } from '../delivery/transaction.js';
+import { describeReply, OutboxError } from '../errors.js';
+import { appendLogLine, formatJsonRecord, formatLogInfo, formatLogLine, logFailureMessages, type LogRecord } from '../log/index.js';
+import { sendToSyslog, severityForExitStatus, syslogFailureMessage } from '../log/syslog.js';
+import { exitStatusFor } from './exit-status.js';
+import type { Stdio } from './sendmail.js';
+
+export interface MailOutcome {
+  readonly account: ReadyAccount;
+  readonly reversePath: string;
+  readonly recipients: readonly string[];
+  /** msmtp's mailsize: the octets after header changes, each CRLF counted as one. */
+  readonly mailsize: number;
+  readonly startedAt: Date;
+  readonly result?: TransactionResult;
+  readonly error?: unknown;
+}
+
+export async function logMail(outcome: MailOutcome, format: 'msmtp' | 'json', io: Pick<Stdio, 'writeOut' | 'writeErr'>): Promise<void> {
+  const { account } = outcome;
+  if (account.logfile === null && account.syslog === null) return;
+  const record = logRecord(outcome);
+  if (account.logfile !== null) {
+    const line = format === 'json' ? formatJsonRecord(record) : formatLogLine(record, { now: new Date(), timeFormat: account.logfile_time_format });
+    const failure = await appendLogLine(account.logfile, line, { writeStdout: (text) => io.writeOut(text) });
+    if (failure) for (const message of logFailureMessages(failure, formatLogInfo(record))) io.writeErr(`${message}\n`);
+  }
+  if (account.syslog !== null) {
+    const failure = await sendToSyslog(formatLogInfo(record), { facility: account.syslog, severity: severityForExitStatus(record.exitStatus) });
+    if (failure) io.writeErr(`${syslogFailureMessage(failure)}\n`);
+  }
+}
+
+function logRecord(outcome: MailOutcome): LogRecord {
+  const { account, result, error } = outcome;
+  const reply = result?.finalReply ?? (error instanceof OutboxError ? error.reply : undefined);
+  const auth = account.auth !== 'off';
+  return {
+    ...(account.socket !== null ? { socket: account.socket } : { host: account.host ?? '' }),
+    tls: account.tls,
+    auth,
+    ...(auth && account.user ? { user: account.user } : {}),
+    from: outcome.reversePath,
+    recipients: outcome.recipients,
+    ...(result ? { mailsize: outcome.mailsize } : {}),
+    ...(reply ? { reply } : {}),
+    ...(error !== undefined ? { errormsg: errorMessage(error) } : {}),
+    exitStatus: error === undefined ? 0 : exitStatusFor(error),
+    ...(result ? { perRecipient: result.recipients.map((r) => ({ recipient: r.recipient, code: r.reply.code, ...(r.reply.enhanced ? { enhanced: r.reply.enhanced } : {}), text: r.reply.lines.join('\n'), delivered: r.delivered })) } : {}),
+    startedAt: outcome.startedAt,
+  };
+}
+
+/** As msmtp: the server's reply is in smtpstatus/smtpmsg, so errormsg says only what failed. */
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const reply = error instanceof OutboxError ? error.reply : undefined;
+  const suffix = reply ? `: ${describeReply(reply)}` : '';
+  return suffix && error.message.endsWith(suffix) ? error.message.slice(0, -suffix.length) : error.message;
+}
