@@ -43,6 +43,7 @@ export const ACCOUNT_OPTIONS: readonly AccountOption[] = [
   { flags: '-R, --dsn-return <off|headers|full>', command: 'dsn_return', description: 'set/unset how much of the mail DSNs return' },
   { flags: '-X, --logfile [file]', command: 'logfile', description: 'set/unset the log file' },
   { flags: '--logfile-time-format [format]', command: 'logfile_time_format', description: 'set/unset the log time format (strftime)' },
+  { flags: '--logfile-format <msmtp|json>', command: 'logfile_format', description: "the log file's format: msmtp's line (default) or one JSON object per mail" },
   { flags: '--syslog [on|off|facility]', command: 'syslog', description: 'enable/disable/configure syslog logging' },
   { flags: '--aliases [file]', command: 'aliases', description: 'set/unset the aliases file' },
   { flags: '--set-from-header [auto|on|off]', command: 'set_from_header', description: 'From header handling' },

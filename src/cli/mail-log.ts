@@ -5,7 +5,7 @@
  * written is reported on stderr and never changes the exit status.
  */
 import type { ReadyAccount } from '../config/index.js';
-import type { TransactionResult } from '../delivery/transaction.js';
+import type { DeliveryResult } from '../delivery/deliver.js';
 import { describeReply, OutboxError } from '../errors.js';
 import { appendLogLine, formatJsonRecord, formatLogInfo, formatLogLine, logFailureMessages, type LogRecord } from '../log/index.js';
 import { sendToSyslog, severityForExitStatus, syslogFailureMessage } from '../log/syslog.js';
@@ -19,16 +19,16 @@ export interface MailOutcome {
   /** msmtp's mailsize: the octets after header changes, each CRLF counted as one. */
   readonly mailsize: number;
   readonly startedAt: Date;
-  readonly result?: TransactionResult;
+  readonly result?: DeliveryResult;
   readonly error?: unknown;
 }
 
-export async function logMail(outcome: MailOutcome, format: 'msmtp' | 'json', io: Pick<Stdio, 'writeOut' | 'writeErr'>): Promise<void> {
+export async function logMail(outcome: MailOutcome, io: Pick<Stdio, 'writeOut' | 'writeErr'>): Promise<void> {
   const { account } = outcome;
   if (account.logfile === null && account.syslog === null) return;
   const record = logRecord(outcome);
   if (account.logfile !== null) {
-    const line = format === 'json' ? formatJsonRecord(record) : formatLogLine(record, { now: new Date(), timeFormat: account.logfile_time_format });
+    const line = account.logfile_format === 'json' ? formatJsonRecord(record) : formatLogLine(record, { now: new Date(), timeFormat: account.logfile_time_format });
     const failure = await appendLogLine(account.logfile, line, { writeStdout: (text) => io.writeOut(text) });
     if (failure) for (const message of logFailureMessages(failure, formatLogInfo(record))) io.writeErr(`${message}\n`);
   }
@@ -54,6 +54,9 @@ function logRecord(outcome: MailOutcome): LogRecord {
     ...(error !== undefined ? { errormsg: errorMessage(error) } : {}),
     exitStatus: error === undefined ? 0 : exitStatusFor(error),
     ...(result ? { perRecipient: result.recipients.map((r) => ({ recipient: r.recipient, code: r.reply.code, ...(r.reply.enhanced ? { enhanced: r.reply.enhanced } : {}), text: r.reply.lines.join('\n'), delivered: r.delivered })) } : {}),
+    ...(result?.tls ? { tlsProtocol: result.tls.protocol, tlsCipher: result.tls.cipher } : {}),
+    ...(result?.authMechanism ? { authMechanism: result.authMechanism } : {}),
+    ...(result ? { octetsSent: result.messageOctets, phasesMs: result.phasesMs } : {}),
     startedAt: outcome.startedAt,
   };
 }

@@ -31,8 +31,6 @@ export interface CliOptions {
   readonly json: boolean;
   /** `--chunking=off`: never BDAT, for a server that offers CHUNKING but gets it wrong. */
   readonly chunking: boolean;
-  /** `--logfile-format=json`: one JSON object per mail in the log file instead of msmtp's line. */
-  readonly logfileFormat: 'msmtp' | 'json';
   /** The account settings given as options, in the order given. */
   readonly settings: readonly GivenSetting[];
   readonly recipients: readonly string[];
@@ -103,7 +101,6 @@ function buildProgram(print: (text: string) => void): Command {
     .option('-S, --serverinfo', 'print information about the server')
     .option('--json', 'with --serverinfo: print the information as JSON')
     .option('--chunking <on|off>', 'use BDAT when the server offers CHUNKING (default on)', parseOnOff)
-    .option('--logfile-format <msmtp|json>', "the log file's format (default msmtp's line)", parseLogFormat)
     .option('--rmqs <host|@domain|#queue>', 'send a Remote Message Queue Starting (ETRN) request')
     .option('--configure <address>', 'print a configuration for the address')
     .option('-C, --file <file>', 'the user configuration file')
@@ -135,11 +132,6 @@ function addIgnoredSendmailOptions(program: Command): void {
   hidden('-L <tag>');
   hidden('-m');
   hidden('-n');
-}
-
-function parseLogFormat(value: string): 'msmtp' | 'json' {
-  if (value === 'msmtp' || value === 'json') return value;
-  throw new InvalidArgumentError('use msmtp or json');
 }
 
 function parseOnOff(value: string): boolean {
@@ -181,7 +173,6 @@ function toCliOptions(program: Command): CliOptions {
     debug: Boolean(raw['debug'] || raw['v']),
     json: Boolean(raw['json']),
     chunking: raw['chunking'] !== false,
-    logfileFormat: raw['logfileFormat'] === 'json' ? 'json' : 'msmtp',
     settings,
     recipients: program.args,
   };

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dsnNotifyParameter, dsnReturnParameter, expandAccountAliases, needsMailFrom, pretendLines, renderPretend, requireEnvelopeFrom, type ChosenAccount, type ConfigFileReport, type ReadyAccount } from '../config/index.js';
 import type { DsnRequest } from '../delivery/mail-parameters.js';
 import { deliver } from '../delivery/deliver.js';
-import type { TransactionResult } from '../delivery/transaction.js';
+import type { DeliveryResult } from '../delivery/deliver.js';
 import { OutboxError } from '../errors.js';
 import { parseRecipientArgument } from '../message/address-list.js';
 import { prepareMessage, type HeaderInfo, type PreparedMessage } from '../message/prepare.js';
@@ -57,7 +57,7 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
       (result) => ({ result }),
       (error: unknown) => ({ error }),
     );
-    await logMail({ account, reversePath, recipients, mailsize, startedAt, ...outcome }, options.logfileFormat, io);
+    await logMail({ account, reversePath, recipients, mailsize, startedAt, ...outcome }, io);
     if ('error' in outcome) throw outcome.error;
     return EX_OK;
   } finally {
@@ -103,7 +103,7 @@ function checkMessage(prepared: PreparedMessage): void {
   }
 }
 
-async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<TransactionResult> {
+async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<DeliveryResult> {
   const auth = authSetupFor(account);
   return deliver({
     session: sessionOptionsFor(account, options, io),

@@ -107,6 +107,8 @@ export interface Settings {
   readonly logfile: string | null;
   /** strftime format; `none` drops the time stamp; `null` is "%b %d %H:%M:%S". */
   readonly logfile_time_format: string | null;
+  /** outbox's own: `msmtp` (msmtp's line, the default) or `json` (one object per mail). */
+  readonly logfile_format: 'msmtp' | 'json';
   readonly syslog: SyslogFacility | null;
   readonly aliases: string | null;
   /** Obsolete: the envelope-from is `user@maildomain`. */
@@ -168,6 +170,7 @@ export const DEFAULT_SETTINGS: Settings = {
   remove_bcc_headers: true,
   logfile: null,
   logfile_time_format: null,
+  logfile_format: 'msmtp',
   syslog: null,
   aliases: null,
   auto_from: false,

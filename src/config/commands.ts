@@ -105,6 +105,8 @@ export const COMMANDS: Readonly<Record<string, CommandParser>> = {
   remove_bcc_headers: (a, c) => ({ remove_bcc_headers: onOff(a, c) }),
   logfile,
   logfile_time_format: (a) => ({ logfile_time_format: optional(a) }),
+  /** outbox's own command (msmtp does not know it): the log file's format. */
+  logfile_format: (a, c) => ({ logfile_format: oneOf(['msmtp', 'json'] as const, 'msmtp')(required(a, c), c) }),
   syslog,
   aliases: (a, c) => ({ aliases: fileName(a, c) }),
   auto_from: (a, c) => ({ auto_from: onOff(a, c) }),

@@ -4,6 +4,7 @@
  * failure.
  */
 import type { MessageSource } from '../message/header-reader.js';
+import type { TlsSessionInfo } from '../net/tls-policy.js';
 import type { Reply } from '../smtp/reply.js';
 import { authenticate, checkPipelinedAuthReply, prepareAuthentication, type AuthSetup } from './auth.js';
 import type { MessageFacts } from './mail-parameters.js';
@@ -20,18 +21,29 @@ export interface DeliveryRequest {
   readonly facts?: MessageFacts;
 }
 
-export async function deliver(request: DeliveryRequest): Promise<TransactionResult> {
+/** The transaction's result, and how the session went (for the JSON log). */
+export interface DeliveryResult extends TransactionResult {
+  readonly tls: TlsSessionInfo | undefined;
+  readonly authMechanism: string | undefined;
+  /** Milliseconds: opening the session (connect, greeting, EHLO, TLS), AUTH on its own, the transaction. */
+  readonly phasesMs: { readonly session: number; readonly auth: number; readonly transaction: number };
+}
+
+export async function deliver(request: DeliveryRequest): Promise<DeliveryResult> {
+  const started = performance.now();
   const session = await openSession(request.session);
+  const opened = performance.now();
   let failure: unknown;
   try {
     const auth = request.auth ? await prepareAuthentication(session, request.auth) : undefined;
     // RFC 4954 §4: a one-round-trip AUTH may lead the pipelined envelope, saving a round trip.
-    if (auth && auth.oneRoundTrip && session.capabilities.has('PIPELINING')) {
-      const leading = { command: auth.command, check: (reply: Reply, after: readonly Reply[]) => checkPipelinedAuthReply(auth, reply, after) };
-      return await runTransaction(session, request.envelope, request.message, request.facts, leading);
-    }
-    if (auth) await authenticate(session, auth);
-    return await runTransaction(session, request.envelope, request.message, request.facts);
+    const pipelined = auth !== undefined && auth.oneRoundTrip && session.capabilities.has('PIPELINING');
+    if (auth && !pipelined) await authenticate(session, auth);
+    const authenticated = performance.now();
+    const leading = pipelined ? { command: auth!.command, check: (reply: Reply, after: readonly Reply[]) => checkPipelinedAuthReply(auth!, reply, after) } : undefined;
+    const result = await runTransaction(session, request.envelope, request.message, request.facts, leading);
+    const phasesMs = { session: opened - started, auth: authenticated - opened, transaction: performance.now() - authenticated };
+    return { ...result, tls: session.tls, authMechanism: auth?.sasl.mechanism, phasesMs };
   } catch (error) {
     failure = error;
     throw error;

@@ -45,11 +45,14 @@ describe('the log line', () => {
     expect(log).toBe("host=127.0.0.1 tls=off auth=off from=a@example.org recipients=good@example.org,bad@example.org smtpstatus=550 smtpmsg='550 5.1.1 no such user' errormsg='recipient address bad@example.org not accepted by the server' exitcode=EX_DATAERR\n");
   });
 
-  it('--logfile-format=json: one object per mail with per-recipient results', async () => {
+  it('--logfile-format=json (logfile_format json): one object per mail with per-recipient results, bytes and phases', async () => {
     const { log } = await send(['good@example.org'], '--logfile-format=json');
     const record = JSON.parse(log.trim()) as Record<string, unknown>;
     expect(record).toMatchObject({ from: 'a@example.org', recipients: ['good@example.org'], exitcode: 'EX_OK' });
-    expect(JSON.stringify(record)).toContain('good@example.org');
+    const text = JSON.stringify(record);
+    expect(text).toContain('good@example.org');
+    expect(text).toMatch(/"octetsSent":\d+/);
+    expect(text).toMatch(/"transaction":\d/);
   });
 
   it('-X - writes the line to standard output', async () => {

@@ -208,13 +208,14 @@ describe('the command table', () => {
     expect(run).toThrow(new OutboxError('E_CONFIG', `/home/u/.msmtprc:3: ${message}`));
   });
 
-  it('has an entry for every msmtp 1.8.33 command and old spelling', () => {
+  it('has an entry for every msmtp 1.8.33 command and old spelling, and outbox\'s own logfile_format', () => {
     const commands = `host port source_ip proxy_host proxy_port socket timeout protocol domain auth user password
       passwordeval ntlmdomain tls tls_starttls tls_trust_file tls_crl_file tls_fingerprint tls_key_file tls_cert_file
       tls_certcheck tls_priorities tls_host_override tls_min_dh_prime_bits from from_full_name allow_from_override
       dsn_notify dsn_return set_from_header set_date_header set_msgid_header set_to_header undisclosed_recipients
       remove_bcc_headers logfile logfile_time_format syslog aliases auto_from maildomain keepbcc tls_nocertcheck
-      tls_nostarttls add_missing_from_header add_missing_date_header connect_timeout tls_force_sslv3`.split(/\s+/);
+      tls_nostarttls add_missing_from_header add_missing_date_header connect_timeout tls_force_sslv3
+      logfile_format`.split(/\s+/);
     expect(Object.keys(COMMANDS).sort()).toEqual([...commands].sort());
   });
 });
