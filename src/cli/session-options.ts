@@ -9,6 +9,8 @@ import { resolvePassword, systemSecretDeps, type ReadyAccount } from '../config/
 import type { AuthSetup } from '../delivery/auth.js';
 import type { SessionOptions } from '../delivery/session.js';
 import { dnsServerResolve } from '../net/connector.js';
+import { asciiHost } from '../net/idn.js';
+import { OutboxError } from '../errors.js';
 import { startTls } from '../net/tls-connect.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import { transcriptWriter } from '../log/transcript.js';
@@ -22,16 +24,23 @@ export function sessionOptionsFor(account: ReadyAccount, options: Pick<CliOption
   const resolver = io.env['OUTBOX_DNS_SERVER'];
   const policy = tlsPolicyFor(account, io.env);
   return {
-    host: account.host!,
+    host: idnHost('host', account.host!),
     port: account.port,
     protocol: account.protocol,
-    domain: account.domain,
+    domain: idnHost('domain', account.domain),
     timeouts: timeoutsFor(account.timeout),
     chunking: options.chunking,
     ...(policy.mode !== 'off' ? { tls: { policy, startTls } } : {}),
     ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
     ...(debug ? { trace: transcriptWriter((line) => io.writeOut(`${line}\n`)), onTls: (info) => io.writeOut(`${tlsLines(info).join('\n')}\n`) } : {}),
   };
+}
+
+/** An internationalised host name or EHLO domain in its ASCII (A-label) form, or a clear error. */
+function idnHost(setting: string, name: string): string {
+  const ascii = asciiHost(name);
+  if (ascii === undefined) throw new OutboxError('E_CONFIG', `${setting} ${JSON.stringify(name)} is not a valid internationalised domain name`);
+  return ascii;
 }
 
 /** `auth off`: none; otherwise what authenticate() needs, with the password looked up only if a mechanism needs it. */

@@ -5,11 +5,11 @@
  * server's capabilities and facts about the spooled message, before MAIL, so
  * that a mail the server cannot take is refused before anything is sent.
  */
-import punycode from 'punycode/punycode.js';
 import { OutboxError } from '../errors.js';
 import type { Capabilities } from '../smtp/capabilities.js';
 import type { EsmtpParams } from '../smtp/command.js';
 import { xtext } from '../smtp/xtext.js';
+import { asciiHost } from '../net/idn.js';
 import type { Envelope } from './transaction.js';
 
 export interface MessageFacts {
@@ -106,5 +106,7 @@ function asciiAddress(address: string): string {
     throw new OutboxError('E_BAD_DATA', `the address ${address} has a non-ASCII local part and the server does not offer SMTPUTF8; nothing was sent`);
   }
   if (at === -1 || !isNonAscii(domain)) return address;
-  return `${local}@${punycode.toASCII(domain.normalize('NFC').toLowerCase())}`;
+  const ascii = asciiHost(domain);
+  if (!ascii) throw new OutboxError('E_BAD_DATA', `the address ${address} has a domain that is not a valid internationalised name; nothing was sent`);
+  return `${local}@${ascii}`;
 }

@@ -44,6 +44,14 @@ describe('exit statuses', () => {
     expect(server.messages).toHaveLength(1);
   });
 
+  it('0: an internationalised host name is looked up in its ASCII form, and so is the EHLO domain', async () => {
+    dns = await startDnsServer({ 'xn--bcher-kva.test': { a: '127.0.0.1' } });
+    server = await startFakeServer({ reply: (line) => normalReply(line) });
+    const result = await runOutbox(['--host=Bücher.test', `--port=${server.port}`, '--domain=clïent.test', '-f', 'a@b', 'c@d'], { input: MAIL, env: { OUTBOX_DNS_SERVER: dns.address } });
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(server.commands[0]).toBe('EHLO xn--clent-dta.test');
+  });
+
   it('0: the sendmail options msmtp accepts and ignores are accepted', async () => {
     const ignored = ['-A', 'c', '-i', '-oi', '-o', 'em', '-O', 'DeliveryMode=b', '-B', '8BITMIME', '-bm', '-G', '-h', '17', '-L', 'tag', '-m', '-n', '-F', 'Jane Doe', '-v'];
     const result = await sendVia(() => undefined, { extra: ignored });
