@@ -26,6 +26,10 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       const { runServerInfo } = await import('./serverinfo.js');
       return await runServerInfo(options, io);
     }
+    if (options.mode === 'configure') {
+      const { runConfigure } = await import('./configure.js');
+      return await runConfigure(options, io);
+    }
     if (options.mode === 'rmqs') {
       const { runRemoteQueueStart } = await import('./rmqs.js');
       return await runRemoteQueueStart(options, io);

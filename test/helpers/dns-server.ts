@@ -5,7 +5,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 
-export type DnsAnswer = { a: string } | { rcode: 'NXDOMAIN' | 'SERVFAIL' };
+export type DnsAnswer = { a: string } | { srv: ReadonlyArray<{ priority: number; weight: number; port: number; target: string }> } | { rcode: 'NXDOMAIN' | 'SERVFAIL' };
 
 const RCODES = { NXDOMAIN: 3, SERVFAIL: 2 } as const;
 
@@ -34,7 +34,7 @@ function answer(query: Buffer, zone: Readonly<Record<string, DnsAnswer>>): Buffe
   const question = query.subarray(12, end + 4);
   const entry = zone[name.toLowerCase()] ?? { rcode: 'NXDOMAIN' as const };
   const rcode = 'rcode' in entry ? RCODES[entry.rcode] : 0;
-  const records = 'a' in entry && qtype === 1 ? [aRecord(entry.a)] : [];
+  const records = 'a' in entry && qtype === 1 ? [aRecord(entry.a)] : 'srv' in entry && qtype === 33 ? entry.srv.map(srvRecord) : [];
   const header = Buffer.alloc(12);
   header.writeUInt16BE(query.readUInt16BE(0), 0);
   header.writeUInt16BE(0x8180 | rcode, 2); // response, recursion desired + available
@@ -62,4 +62,18 @@ function aRecord(address: string): Buffer {
   record.writeUInt16BE(4, 10);
   address.split('.').forEach((octet, i) => record.writeUInt8(Number(octet), 12 + i));
   return record;
+}
+
+function srvRecord(srv: { priority: number; weight: number; port: number; target: string }): Buffer {
+  const target = Buffer.concat([...srv.target.split('.').filter(Boolean).map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'latin1')])), Buffer.from([0])]);
+  const record = Buffer.alloc(12 + 6);
+  record.writeUInt16BE(0xc00c, 0); // pointer to the question's name
+  record.writeUInt16BE(33, 2); // SRV
+  record.writeUInt16BE(1, 4); // IN
+  record.writeUInt32BE(60, 6);
+  record.writeUInt16BE(6 + target.length, 10);
+  record.writeUInt16BE(srv.priority, 12);
+  record.writeUInt16BE(srv.weight, 14);
+  record.writeUInt16BE(srv.port, 16);
+  return Buffer.concat([record, target]);
 }
