@@ -6,11 +6,9 @@ import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
 import type { Stdio } from './sendmail.js';
 import { authSetupFor, sessionOptionsFor } from './session-options.js';
-import { refuseUnsupported } from './unsupported.js';
 
 export async function runRemoteQueueStart(options: CliOptions, io: Stdio): Promise<number> {
   const { chosen } = chooseForRun(options, io.env);
-  refuseUnsupported(chosen.account);
   const auth = authSetupFor(chosen.account);
   const reply = await remoteQueueStart(sessionOptionsFor(chosen.account, options, io), auth, options.rmqs!);
   if (options.debug) io.writeOut(`ETRN accepted: ${describeReply(reply)}\n`);

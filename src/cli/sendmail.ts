@@ -20,7 +20,6 @@ import type { CliOptions } from './options.js';
 import { requireMailFrom } from './pretend.js';
 import { authSetupFor, sessionOptionsFor } from './session-options.js';
 import { logMail } from './mail-log.js';
-import { refuseUnsupported } from './unsupported.js';
 
 export interface Stdio {
   readonly stdin: AsyncIterable<Uint8Array>;
@@ -50,7 +49,6 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
     if (options.debug) io.writeOut(debugSettings(run!, account, options));
     const recipients = envelopeRecipients(account, options.recipients, prepared.info.recipients);
     checkMessage(prepared);
-    refuseUnsupported(account);
     const startedAt = new Date();
     const mailsize = prepared.spool.octets - prepared.spool.lines;
     const outcome = await send(account, reversePath, recipients, prepared, options, io).then(

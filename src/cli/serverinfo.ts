@@ -6,11 +6,9 @@ import type { CliOptions } from './options.js';
 import type { Stdio } from './sendmail.js';
 import { renderServerInfo, renderServerInfoJson } from './serverinfo-render.js';
 import { sessionOptionsFor } from './session-options.js';
-import { refuseUnsupported } from './unsupported.js';
 
 export async function runServerInfo(options: CliOptions, io: Stdio): Promise<number> {
   const { chosen } = chooseForRun(options, io.env);
-  refuseUnsupported(chosen.account);
   const info = await collectServerInfo(sessionOptionsFor(chosen.account, options, io));
   io.writeOut(options.json ? renderServerInfoJson(info) : renderServerInfo(info));
   return EX_OK;

@@ -24,12 +24,16 @@ export function sessionOptionsFor(account: ReadyAccount, options: Pick<CliOption
   const resolver = io.env['OUTBOX_DNS_SERVER'];
   const policy = tlsPolicyFor(account, io.env);
   return {
-    host: idnHost('host', account.host!),
+    // With a unix socket there may be no host; the name then only labels messages and the log.
+    host: account.host !== null ? idnHost('host', account.host) : 'localhost',
     port: account.port,
     protocol: account.protocol,
     domain: idnHost('domain', account.domain),
     timeouts: timeoutsFor(account.timeout),
     chunking: options.chunking,
+    ...(account.socket !== null ? { socketPath: account.socket } : {}),
+    ...(account.source_ip !== null ? { sourceAddress: account.source_ip } : {}),
+    ...(account.proxy_host !== null ? { proxy: { host: idnHost('proxy_host', account.proxy_host), port: account.proxy_port ?? 1080 } } : {}),
     ...(policy.mode !== 'off' ? { tls: { policy, startTls } } : {}),
     ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
     ...(debug ? { trace: transcriptWriter((line) => io.writeOut(`${line}\n`)), onTls: (info) => io.writeOut(`${tlsLines(info).join('\n')}\n`) } : {}),

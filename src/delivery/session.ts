@@ -27,6 +27,12 @@ export interface SessionOptions {
   readonly chunking?: boolean;
   /** TLS as asked for; absent or mode `off`: plain TCP. */
   readonly tls?: TlsSetup;
+  /** Bind the outgoing connection to this address (msmtp's source_ip). */
+  readonly sourceAddress?: string;
+  /** A unix-domain socket instead of host and port (msmtp's socket). */
+  readonly socketPath?: string;
+  /** A SOCKS5 proxy that connects to the host (msmtp's proxy_host and proxy_port). */
+  readonly proxy?: { readonly host: string; readonly port: number };
   readonly connector?: Connector;
   readonly resolve?: Resolve;
   readonly trace?: (event: TraceEvent) => void;
@@ -84,6 +90,9 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     port: options.port,
     timeoutMs: options.timeouts.connect,
     ...(options.resolve ? { resolve: options.resolve } : {}),
+    ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
+    ...(options.socketPath ? { socketPath: options.socketPath } : {}),
+    ...(options.proxy ? { proxy: options.proxy } : {}),
   });
   let tlsInfo: TlsSessionInfo | undefined;
   const connectionOptions: ConnectionOptions = { timeouts: options.timeouts, ...(options.trace ? { trace: options.trace } : {}) };

@@ -11,6 +11,8 @@ export type FakeReply = string | string[] | { close: true } | { hang: true } | {
 
 export interface FakeServerOptions {
   greeting?: FakeReply;
+  /** Where to listen: 127.0.0.1 port 0 by default; another loopback host, or a unix socket path. */
+  listen?: { host: string } | { path: string };
   /** The reply to a command line (without CRLF), or to "." at the end of the data. */
   reply(line: string, received: FakeServerLog): FakeReply;
 }
@@ -23,25 +25,31 @@ export interface FakeServerLog {
 
 export interface FakeServer extends FakeServerLog {
   readonly port: number;
+  /** The address each client connected from. */
+  readonly clients: string[];
   close(): Promise<void>;
 }
 
 export async function startFakeServer(options: FakeServerOptions): Promise<FakeServer> {
   const log: FakeServerLog = { commands: [], messages: [] };
   const sockets = new Set<Socket>();
+  const clients: string[] = [];
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    clients.push(socket.remoteAddress ?? 'unix');
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     serve(socket, options, log);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const where = options.listen ?? { host: '127.0.0.1' };
+  await new Promise<void>((resolve) => ('path' in where ? server.listen(where.path, resolve) : server.listen(0, where.host, resolve)));
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
+  if (address === null) throw new Error('not listening');
   return {
     commands: log.commands,
     messages: log.messages,
-    port: address.port,
+    port: typeof address === 'string' ? 0 : address.port,
+    clients,
     close: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
