@@ -26,7 +26,8 @@ const AUTH_ORDER = ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', '
 
 export function renderServerInfo(info: ServerInfo): string {
   const lines = [
-    `${info.protocol === 'lmtp' ? 'LMTP' : 'SMTP'} server at ${info.host}${where(info)}, port ${info.port}:`,
+    // As msmtp: a socket is named instead of the host, and the header still says "port N".
+    `${info.protocol === 'lmtp' ? 'LMTP' : 'SMTP'} server at ${info.socket ?? `${info.host}${where(info)}`}, port ${info.port}:`,
     ...info.greeting.map((line) => `    ${line}`),
   ];
   if (info.tls) lines.push(...tlsLines(info.tls));

@@ -13,6 +13,8 @@ export interface ServerInfo {
   readonly protocol: 'smtp' | 'lmtp';
   readonly host: string;
   readonly port: number;
+  /** The unix socket connected to, instead of host and port (msmtp names it in the header line). */
+  readonly socket: string | undefined;
   /** The address connected to, when known. */
   readonly address: string | undefined;
   /** Its reverse name, when the resolver knows one. */
@@ -41,6 +43,7 @@ export async function collectServerInfo(options: SessionOptions, now: Date = new
     protocol: options.protocol,
     host: options.host,
     port: options.port,
+    socket: options.socketPath,
     address,
     reverseName: address ? await reverseName(address, options.port) : undefined,
     greeting: session.greeting.lines,

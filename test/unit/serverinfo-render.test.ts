@@ -6,6 +6,7 @@ const base: ServerInfo = {
   protocol: 'smtp',
   host: 'mx.example',
   port: 587,
+  socket: undefined,
   address: '127.0.0.1',
   reverseName: 'localhost',
   greeting: ['mx.example ESMTP Postfix'],
@@ -64,6 +65,10 @@ describe('renderServerInfo', () => {
     expect(text).toContain('        Activation time: Fri Jan  2 03:04:05 2026\n');
     expect(text).toContain('        SHA256: AB:CD\n        SHA1 (deprecated): 01:02\n');
     expect(text).toContain('    SIZE 0:\n        Maximum message size is unlimited\n');
+  });
+
+  it('names the unix socket instead of the host', () => {
+    expect(renderServerInfo({ ...base, socket: '/run/smtp.sock', address: undefined, reverseName: undefined })).toMatch(/^SMTP server at \/run\/smtp\.sock, port 587:\n/);
   });
 
   it('says so when there are no capabilities (a HELO server)', () => {
