@@ -59,6 +59,8 @@ export interface InteropSetup {
     /** This user's quota is smaller than any mail: LMTP refuses it after the data. */
     readonly quotaUser: string;
   };
+  /** Dante, a SOCKS5 proxy on loopback. */
+  readonly socks: { readonly port: number; readonly log: string };
   /** HOME for the programs the cases run (no dot files of the machine leak in). */
   readonly home: string;
   /** Free for the cases' own files. */

@@ -16,7 +16,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
-PACKAGES=(postfix dovecot-core dovecot-lmtpd msmtp mutt git git-email libmailtools-perl bsd-mailx php-cli openssl)
+PACKAGES=(postfix dovecot-core dovecot-lmtpd dante-server msmtp mutt git git-email libmailtools-perl bsd-mailx php-cli openssl)
 APT_TIME_LIMIT=900   # seconds, for each apt-get call
 VITEST_TIME_LIMIT=900
 

@@ -258,11 +258,33 @@ service anvil {
 EOF
 }
 
+# Dante as a SOCKS5 proxy on loopback: no authentication, and only to loopback targets.
+write_dante_config() {
+  local base=$1 port=$2
+  mkdir -p "$base/dante"
+  cat >"$base/dante/danted.conf" <<DANTE
+logoutput: $base/dante/danted.log
+internal: 127.0.0.1 port = $port
+external: 127.0.0.1
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {
+  from: 127.0.0.0/8 to: 0.0.0.0/0
+}
+socks pass {
+  from: 127.0.0.0/8 to: 127.0.0.0/8
+  log: connect
+}
+DANTE
+}
+
 write_setup() {
-  local base=$1 smtp=$2 submission=$3 smtps=$4 lmtp=$5
+  local base=$1 smtp=$2 submission=$3 smtps=$4 lmtp=$5 socks=$6
   TEMPFAIL_RCPT=$TEMPFAIL_RCPT TEMPFAIL_DATA_SENDER=$TEMPFAIL_DATA_SENDER REJECT_DATA_SENDER=$REJECT_DATA_SENDER \
     node -e '
-    const [base, smtp, submission, smtps, lmtp, domain, flush, password, sizeLimit, ...users] = process.argv.slice(1);
+    const [base, smtp, submission, smtps, lmtp, socks, domain, flush, password, sizeLimit, ...users] = process.argv.slice(1);
     const setup = {
       dir: base,
       host: "127.0.0.1",
@@ -291,12 +313,14 @@ write_setup() {
         ports: { lmtp: +lmtp },
         quotaUser: `full@${domain}`,
       },
+      // Dante, a SOCKS5 proxy that resolves names itself (as Tor does).
+      socks: { port: +socks, log: `${base}/dante/danted.log` },
       // Folders free for the cases: HOME for clients, and their scratch files.
       home: `${base}/home`,
       scratch: `${base}/scratch`,
     };
     require("node:fs").writeFileSync(`${base}/setup.json`, JSON.stringify(setup, null, 2) + "\n");
-  ' "$base" "$smtp" "$submission" "$smtps" "$lmtp" "$DOMAIN" "$FLUSH_DOMAIN" "$PASSWORD" "$SIZE_LIMIT" "${USERS[@]}"
+  ' "$base" "$smtp" "$submission" "$smtps" "$lmtp" "$socks" "$DOMAIN" "$FLUSH_DOMAIN" "$PASSWORD" "$SIZE_LIMIT" "${USERS[@]}"
 }
 
 start_all() {
@@ -308,13 +332,14 @@ start_all() {
   # From here on, a failure stops what was started and removes the directory.
   trap 'stop_all "$base" >&2; rm -rf "$base"; exit 1' ERR INT TERM
   mkdir -p "$base/home" "$base/scratch"
-  local ports smtp submission smtps lmtp
-  ports=$(free_ports 4)
-  read -r smtp submission smtps lmtp <<<"$ports"
+  local ports smtp submission smtps lmtp socks
+  ports=$(free_ports 5)
+  read -r smtp submission smtps lmtp socks <<<"$ports"
   make_certificates "$base/tls"
   write_postfix_config "$base" "$smtp" "$submission" "$smtps"
   write_dovecot_config "$base" "$lmtp"
-  write_setup "$base" "$smtp" "$submission" "$smtps" "$lmtp"
+  write_dante_config "$base" "$socks"
+  write_setup "$base" "$smtp" "$submission" "$smtps" "$lmtp" "$socks"
 
   # Dovecot first: Postfix's SASL listeners talk to its auth socket.
   dovecot -c "$base/dovecot/dovecot.conf" || { tail -n 20 "$base/dovecot/dovecot.log" >&2 2>/dev/null; false; }
@@ -326,8 +351,10 @@ start_all() {
   for port in "$smtp" "$submission" "$smtps"; do
     wait_for_port "$port" 20 || { log "Postfix did not listen on $port within 20 s"; tail -n 20 "$base/postfix/maillog" >&2; false; }
   done
+  danted -f "$base/dante/danted.conf" -p "$base/dante/danted.pid" -D
+  wait_for_port "$socks" 20 || { log "Dante did not listen on $socks within 20 s"; tail -n 20 "$base/dante/danted.log" >&2; false; }
   trap - ERR INT TERM
-  log "Postfix on 127.0.0.1:$smtp (plain), :$submission (STARTTLS+AUTH), :$smtps (TLS+AUTH); Dovecot LMTP on :$lmtp"
+  log "Postfix on 127.0.0.1:$smtp (plain), :$submission (STARTTLS+AUTH), :$smtps (TLS+AUTH); Dovecot LMTP on :$lmtp; Dante SOCKS5 on :$socks"
   echo "$base"
 }
 
@@ -362,9 +389,14 @@ master_pid() {
 stop_all() {
   local base=$1 pid
   [ -f "$base/setup.json" ] || { log "no interop setup in $base"; return 0; }
-  local postfix_pid dovecot_pid
+  local postfix_pid dovecot_pid dante_pid
   postfix_pid=$(master_pid "$base/postfix/queue/pid/master.pid" '/postfix/sbin/master')
   dovecot_pid=$(master_pid "$base/dovecot/run/master.pid" "dovecot -c $base/dovecot/dovecot.conf")
+  dante_pid=$(master_pid "$base/dante/danted.pid" "danted -f $base/dante/danted.conf")
+  if [ -n "$dante_pid" ]; then
+    kill -TERM "$dante_pid" 2>/dev/null || true
+    end_process "$dante_pid" 15
+  fi
   if [ -n "$postfix_pid" ]; then
     postfix -c "$base/postfix/conf" stop >/dev/null 2>&1 || kill -TERM "$postfix_pid" 2>/dev/null || true
     end_process "$postfix_pid" 15
@@ -374,7 +406,7 @@ stop_all() {
     end_process "$dovecot_pid" 15
   fi
   # A master's children normally leave with it; any that did not are ended by PID.
-  for pid in $postfix_pid $dovecot_pid; do
+  for pid in $postfix_pid $dovecot_pid $dante_pid; do
     local member
     for member in $(session_members "$pid"); do
       log "ending leftover process $member: $(ps -o args= -p "$member" 2>/dev/null || true)"
