@@ -12,6 +12,7 @@ import { dnsServerResolve } from '../net/connector.js';
 import { asciiHost } from '../net/idn.js';
 import { OutboxError } from '../errors.js';
 import { startTls } from '../net/tls-connect.js';
+import { prepareTls } from '../net/tls-options.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import { transcriptWriter } from '../log/transcript.js';
 import { tlsLines } from './serverinfo-render.js';
@@ -34,7 +35,7 @@ export function sessionOptionsFor(account: ReadyAccount, options: Pick<CliOption
     ...(account.socket !== null ? { socketPath: account.socket } : {}),
     ...(account.source_ip !== null ? { sourceAddress: account.source_ip } : {}),
     ...(account.proxy_host !== null ? { proxy: { host: idnHost('proxy_host', account.proxy_host), port: account.proxy_port ?? 1080 } } : {}),
-    ...(policy.mode !== 'off' ? { tls: { policy, startTls } } : {}),
+    ...(policy.mode !== 'off' ? { tls: { policy, startTls, prepare: prepareTls } } : {}),
     ...(resolver ? { resolve: dnsServerResolve(resolver) } : {}),
     ...(debug ? { trace: transcriptWriter((line) => io.writeOut(`${line}\n`)), onTls: (info) => io.writeOut(`${tlsLines(info).join('\n')}\n`) } : {}),
   };

@@ -13,6 +13,7 @@ import type { Reply } from '../smtp/reply.js';
 import type { Timeouts } from '../smtp/timeouts.js';
 import { hello, readGreeting, type Protocol } from './hello.js';
 import { negotiateStartTls, type TlsSetup } from './starttls.js';
+import type { PreparedTls } from '../net/tls-options.js';
 
 export type { Protocol } from './hello.js';
 
@@ -106,11 +107,12 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     }
   }
   let connection = new SmtpConnection(transport, connectionOptions);
+  const prepared = mode === 'starttls' ? prepareSoon(options.tls!, options.host) : undefined;
   try {
     const greeting = await readGreeting(connection, options.protocol, options.host);
     let capabilities = await hello(connection, options.protocol, options.domain);
     if (mode === 'starttls') {
-      ({ connection, info: tlsInfo } = await negotiateStartTls(connection, capabilities, options.host, options.tls!, connectionOptions));
+      ({ connection, info: tlsInfo } = await negotiateStartTls(connection, capabilities, options.host, options.tls!, connectionOptions, prepared));
       options.onTls?.(tlsInfo);
       capabilities = await hello(connection, options.protocol, options.domain);
     }
@@ -123,6 +125,23 @@ export async function openSession(options: SessionOptions): Promise<Session> {
     }
     throw error;
   }
+}
+
+/** The TLS context, built on the next turn of the event loop, while the server's first replies travel. */
+function prepareSoon(tls: TlsSetup, host: string): Promise<PreparedTls> | undefined {
+  const prepare = tls.prepare;
+  if (!prepare) return undefined;
+  const prepared = new Promise<PreparedTls>((resolve, reject) => {
+    setImmediate(() => {
+      try {
+        resolve(prepare(tls.policy, host));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+  prepared.catch(() => {}); // reported when awaited; a session that fails earlier never asks
+  return prepared;
 }
 
 /** After these the stream is in an unknown state; anything more we write could be misread. */
