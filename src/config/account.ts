@@ -8,6 +8,7 @@
  * that is absent says nothing, a key that is present (even `null`) overrides
  * the layers below it (see `layer.ts`).
  */
+import type { SyslogFacility } from '../log/syslog.js';
 
 /** The `auth` methods outbox accepts, in msmtp's (lower-case) spelling. */
 export const AUTH_METHODS = [
@@ -46,17 +47,8 @@ export type DsnCondition = 'failure' | 'delay' | 'success';
 export type DsnNotify = 'never' | readonly DsnCondition[];
 /** `dsn_return`: RET=HDRS or RET=FULL; `null` (`off`) requests nothing. */
 export type DsnReturn = 'headers' | 'full';
-export type SyslogFacility =
-  | 'LOG_USER'
-  | 'LOG_MAIL'
-  | 'LOG_LOCAL0'
-  | 'LOG_LOCAL1'
-  | 'LOG_LOCAL2'
-  | 'LOG_LOCAL3'
-  | 'LOG_LOCAL4'
-  | 'LOG_LOCAL5'
-  | 'LOG_LOCAL6'
-  | 'LOG_LOCAL7';
+/** The `syslog` facilities, as the log sink knows them. */
+export type { SyslogFacility };
 
 /** Every setting of an account. */
 export interface Settings {
