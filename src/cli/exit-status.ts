@@ -39,28 +39,10 @@ const PERMANENT_STATUS: Readonly<Record<ErrorCode, number>> = {
   E_TLS_HANDSHAKE: EX_PROTOCOL,
 };
 
-const NAMES: Readonly<Record<number, string>> = {
-  [EX_OK]: 'EX_OK',
-  [EX_USAGE]: 'EX_USAGE',
-  [EX_DATAERR]: 'EX_DATAERR',
-  [EX_NOHOST]: 'EX_NOHOST',
-  [EX_UNAVAILABLE]: 'EX_UNAVAILABLE',
-  [EX_SOFTWARE]: 'EX_SOFTWARE',
-  [EX_IOERR]: 'EX_IOERR',
-  [EX_TEMPFAIL]: 'EX_TEMPFAIL',
-  [EX_PROTOCOL]: 'EX_PROTOCOL',
-  [EX_NOPERM]: 'EX_NOPERM',
-  [EX_CONFIG]: 'EX_CONFIG',
-};
 
 /** The exit status for a failure. Anything that is not an OutboxError is a bug in outbox: EX_SOFTWARE. */
 export function exitStatusFor(error: unknown): number {
   if (!(error instanceof OutboxError)) return EX_SOFTWARE;
   if (error.transient) return EX_TEMPFAIL;
   return PERMANENT_STATUS[error.code];
-}
-
-/** "EX_TEMPFAIL" for 75, as msmtp writes it in its log line. */
-export function exitStatusName(status: number): string {
-  return NAMES[status] ?? `EX_${status}`;
 }

@@ -1,7 +1,7 @@
 /**
  * Private temporary folders that never outlive the process: each is made by
  * mkdtemp with mode 0700 and removed by its owner, and whatever is still
- * there is removed on `process.exit` and on SIGINT, SIGTERM and SIGHUP.
+ * there is removed when the process exits and on SIGINT, SIGTERM and SIGHUP.
  *
  * Signals: a listener on SIGINT replaces Node's default (exit), so the
  * handler removes the folders, takes its listeners away and, when no one

@@ -94,11 +94,8 @@ export function sortAddresses(addresses: readonly ResolvedAddress[]): ResolvedAd
 }
 
 /** The real attempt: `net.connect`, with TCP_NODELAY, destroyed on abort. */
-export const tcpAttempt: ConnectAttempt = (target, signal) => new Promise((resolve, reject) => {
-  if (signal.aborted) {
-    reject(abortError());
-    return;
-  }
+export const tcpAttempt: ConnectAttempt = async (target, signal) => {
+  if (signal.aborted) throw abortError();
   const socket = connect({
     host: target.address,
     port: target.port,
@@ -106,24 +103,35 @@ export const tcpAttempt: ConnectAttempt = (target, signal) => new Promise((resol
     noDelay: true,
     ...(target.localAddress === undefined ? {} : { localAddress: target.localAddress }),
   });
-  const done = (error?: Error) => {
-    socket.off('connect', onConnect);
-    socket.off('error', onError);
-    signal.removeEventListener('abort', onAbort);
-    if (error) {
-      socket.destroy();
-      reject(error);
-    } else {
-      resolve(socket);
-    }
-  };
-  const onConnect = () => done();
-  const onError = (error: Error) => done(error);
-  const onAbort = () => done(abortError());
-  socket.once('connect', onConnect);
-  socket.once('error', onError);
-  signal.addEventListener('abort', onAbort, { once: true });
-});
+  return awaitConnect(socket, signal);
+};
+
+/**
+ * Waits for a socket to connect: resolves with it, or destroys it and rejects
+ * with its error, or with an AbortError when `signal` fires first.
+ */
+export function awaitConnect(socket: Socket, signal: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+      if (error) {
+        socket.destroy();
+        reject(error);
+      } else {
+        resolve(socket);
+      }
+    };
+    const onConnect = () => done();
+    const onError = (error: Error) => done(error);
+    const onAbort = () => done(abortError());
+    if (signal.aborted) return onAbort();
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** Races attempts to `addresses` (in the given order; see `sortAddresses`). */
 export function raceConnections(addresses: readonly ResolvedAddress[], options: RaceOptions): Promise<RaceWinner> {

@@ -6,6 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { OutboxError } from '../errors.js';
+import { awaitConnect } from './happy-eyeballs.js';
 
 /** `sun_path` holds 108 bytes on Linux (104 on the BSDs and macOS), the terminating NUL included. */
 const MAX_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
@@ -25,26 +26,10 @@ export function connectUnixSocket(path: string, timeoutMs: number): Promise<Sock
     // The kernel would silently cut it short (and we would report "no such file" for a path nobody wrote).
     return Promise.reject(new OutboxError('E_CONFIG', `cannot connect to ${path}: the path is ${length} bytes long; unix-domain socket paths hold at most ${MAX_PATH_BYTES}`));
   }
-  return new Promise((resolve, reject) => {
-    const socket = connect({ path });
-    const done = (error?: OutboxError) => {
-      clearTimeout(timer);
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-      if (error) {
-        socket.destroy();
-        reject(error);
-      } else {
-        resolve(socket);
-      }
-    };
-    const onConnect = () => done();
-    const onError = (error: NodeJS.ErrnoException) => done(unixConnectError(path, error));
-    const timer = setTimeout(() => {
-      done(new OutboxError('E_TIMEOUT', `cannot connect to ${path}: timed out after ${timeoutMs / 1000} s`, { transient: true }));
-    }, Math.max(0, timeoutMs));
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
+  const deadline = AbortSignal.timeout(Math.max(0, timeoutMs));
+  return awaitConnect(connect({ path }), deadline).catch((error: NodeJS.ErrnoException) => {
+    if (deadline.aborted) throw new OutboxError('E_TIMEOUT', `cannot connect to ${path}: timed out after ${timeoutMs / 1000} s`, { transient: true });
+    throw unixConnectError(path, error);
   });
 }
 

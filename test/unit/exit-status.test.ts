@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { exitStatusFor, exitStatusName } from '../../src/cli/exit-status.js';
+import { exitStatusFor } from '../../src/cli/exit-status.js';
+import { exitCodeName } from '../../src/log/log-record.js';
 import { VERSION } from '../../src/cli/version.js';
 import { OutboxError, type ErrorCode } from '../../src/errors.js';
 
@@ -26,8 +27,8 @@ describe('exit status table', () => {
   });
 
   it('names statuses as msmtp logs them', () => {
-    expect(exitStatusName(75)).toBe('EX_TEMPFAIL');
-    expect(exitStatusName(0)).toBe('EX_OK');
+    expect(exitCodeName(75)).toBe('EX_TEMPFAIL');
+    expect(exitCodeName(0)).toBe('EX_OK');
   });
 
   it('the version constant matches package.json', () => {
