@@ -44,7 +44,7 @@ import { foldWords } from './display-name.js';
 import { fieldBytes, makeField, type HeaderField } from './header-block.js';
 import { LineEndingNormalizer } from './line-endings.js';
 import { MAX_LINE_OCTETS, foldLine } from './long-lines.js';
-import { dateField, formatDate, formatMessageId, fromField, randomMessageIdPart } from './new-fields.js';
+import { formatDate, formatMessageId, fromField, randomMessageIdPart } from './new-fields.js';
 import { asciiOnly, boundedWords, isAscii, oneLine, quotedPrintable, wrap } from './report-text.js';
 
 export interface ReportReply {
@@ -149,12 +149,13 @@ function typedAddress(address: string): string[] {
 function replyWords(reply: ReportReply): string {
   const code = Number.isInteger(reply.code) && reply.code >= 200 && reply.code <= 599 ? String(reply.code) : refuse('reply code', String(reply.code), 'is not an SMTP reply code');
   const text = oneLine(reply.text);
-  const enhanced = reply.enhanced !== undefined && STATUS.test(reply.enhanced) && !text.startsWith(reply.enhanced) ? `${reply.enhanced} ` : '';
+  const e = reply.enhanced;
+  const enhanced = e !== undefined && STATUS.test(e) && text !== e && !text.startsWith(`${e} `) ? `${e} ` : '';
   return `${code} ${enhanced}${text}`.trim();
 }
 
 function statusPart(input: DeliveryReportInput, global: boolean): Part {
-  const date = (d: Date): string => formatDate(d, input.timeZoneOffsetMinutes);
+  const date = (d: Date): string => reportDate(d, input.timeZoneOffsetMinutes);
   const text = (t: string): string => (global ? t : asciiOnly(t));
   const perMessage: HeaderField[] = [];
   if (input.envid !== undefined) {
@@ -179,6 +180,12 @@ function statusPart(input: DeliveryReportInput, global: boolean): Part {
   return { fields, body };
 }
 
+/** RFC 5322 §3.3 date-time; an invalid Date is refused rather than written as `NaN`. */
+function reportDate(d: Date, offsetMinutes: number | undefined): string {
+  if (Number.isNaN(d.getTime())) refuse('date', String(d), 'is not a valid date');
+  return formatDate(d, offsetMinutes);
+}
+
 function statusOf(r: ReportRecipient): string {
   if (r.status === '') return deriveStatus(r.action, r.reply);
   if (!STATUS.test(r.status)) refuse(`status of ${r.address}`, r.status, 'is not an RFC 3463 status code for a failure or delay');
@@ -198,7 +205,7 @@ function humanPart(input: DeliveryReportInput): Part {
   lines.push(...wrap(summary, TEXT_WIDTH));
   lines.push('');
   if (input.originalSubject !== undefined) lines.push(...wrap(`Subject: ${oneLine(input.originalSubject)}`, TEXT_WIDTH, '    '));
-  lines.push(`Arrived: ${formatDate(input.arrivalDate, input.timeZoneOffsetMinutes)}`, '');
+  lines.push(`Arrived: ${reportDate(input.arrivalDate, input.timeZoneOffsetMinutes)}`, '');
   for (const r of input.recipients) {
     const said = r.reply ? `${r.remoteMta !== undefined ? `host ${r.remoteMta}` : 'the server'} said: ${replyWords(r.reply)}` : oneLine(r.diagnostic ?? '');
     const reason = said === '' ? '' : `: ${said}`;
@@ -249,6 +256,7 @@ function chooseBoundary(given: string | undefined, parts: readonly Part[]): stri
     if (occurs(given)) refuse('boundary', given, 'occurs in a part');
     return given;
   }
+  // `=_` cannot occur in quoted-printable (RFC 2045 §6.7) and random hex in little else.
   for (;;) {
     const b = `=_outbox_${randomBytes(12).toString('hex')}`;
     if (!occurs(b)) return b;
@@ -290,14 +298,15 @@ export function buildDeliveryReport(input: DeliveryReportInput): Buffer {
     fromField(input.postmaster, 'Mail Delivery System'),
     makeField('To', input.to),
     makeField('Subject', failed ? 'Undelivered Mail Returned to Sender' : 'Delayed Mail (still being retried)'),
-    dateField(input.now, input.timeZoneOffsetMinutes),
+    makeField('Date', reportDate(input.now, input.timeZoneOffsetMinutes)),
     makeField('Message-ID', messageId(input)),
     makeField('Auto-Submitted', 'auto-replied'),
     makeField('MIME-Version', '1.0'),
     field('Content-Type', ['multipart/report;', `report-type=${reportType};`, `boundary="${boundary}"`]),
   ];
   const out: Buffer[] = [serialize(header)];
-  const eightBit = parts.some((p) => p.body.some((byte) => byte >= 0x80));
+  // A multipart holding an 8bit part is 8bit itself (RFC 2045 §6.4).
+  const eightBit = parts.some((p) => p.fields.some((f) => f.name === 'Content-Transfer-Encoding' && f.value === '8bit'));
   if (eightBit) out.push(serialize([makeField('Content-Transfer-Encoding', '8bit')]));
   out.push(Buffer.from(`${CRLF}This is a MIME-encapsulated message.${CRLF}`));
   for (const part of parts) {

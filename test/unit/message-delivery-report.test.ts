@@ -226,6 +226,19 @@ describe('buildDeliveryReport: structure, parsed back', () => {
     });
   }
 
+  it('writes the enhanced code once, whether the reply text starts with it or not', () => {
+    const cases: [{ code: number; enhanced?: string; text: string }, string][] = [
+      [{ code: 550, enhanced: '5.1.1', text: '5.1.1 no such user' }, 'smtp; 550 5.1.1 no such user'],
+      [{ code: 550, enhanced: '5.1.1', text: 'no such user' }, 'smtp; 550 5.1.1 no such user'],
+      [{ code: 550, enhanced: '5.1.1', text: '5.1.10 odd' }, 'smtp; 550 5.1.1 5.1.10 odd'],
+      [{ code: 550, text: '' }, 'smtp; 550'],
+    ];
+    for (const [reply, want] of cases) {
+      const blocks = statusBlocks(parse(build({ recipients: [{ ...bob, reply }] })).parts[1]?.body ?? '');
+      expect(blocks[1]?.get('Diagnostic-Code')).toBe(want);
+    }
+  });
+
   it('leaves Original-Envelope-Id out without an ENVID, and keeps one with blanks exactly', () => {
     const without = statusBlocks(parse(build({ envid: undefined })).parts[1]?.body ?? '')[0];
     expect(without?.get('Original-Envelope-Id')).toBeUndefined();
@@ -326,7 +339,12 @@ describe('buildDeliveryReport: non-ASCII', () => {
   });
 
   it('a non-ASCII sender is written as UTF-8 in To', () => {
-    expect(parse(build({ to: 'jürgen@example.org' })).header.get('To')).toBe('jürgen@example.org');
+    const parsed = parse(build({ to: 'jürgen@example.org' }));
+    expect(parsed.header.get('To')).toBe('jürgen@example.org');
+    expect(parsed.header.get('Content-Type')).toContain('report-type=global-delivery-status;');
+    expect(parsed.parts[1]?.header.get('Content-Type')).toBe('message/global-delivery-status');
+    // Its part is 8bit, so the multipart is too (RFC 2045 §6.4).
+    expect(parsed.header.get('Content-Transfer-Encoding')).toBe('8bit');
   });
 
   it('an ASCII report stays 7-bit: a non-ASCII reply is ? in the status part and UTF-8 in the text part', () => {
@@ -394,6 +412,8 @@ describe('buildDeliveryReport: nothing from outside starts a line of its own', (
     ['the boundary', { boundary: 'B\r\nX-Injected: 1' }],
     ['an empty sender (the null reverse-path)', { to: '' }],
     ['no recipients', { recipients: [] }],
+    ['an invalid last-attempt date', { recipients: [{ ...bob, lastAttempt: new Date(Number.NaN) }] }],
+    ['a reply code that is not one', { recipients: [{ ...bob, reply: { code: 55, text: 'x' } }] }],
   ];
   for (const [name, overrides] of identifiers) {
     it(`${name} with a line break or worse is refused`, () => {
