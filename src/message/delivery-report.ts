@@ -99,7 +99,8 @@ const STATUS = /^[45]\.\d{1,3}\.\d{1,3}$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Longest word in a header field we write, in octets: with the fold's blank, well inside 998. */
 const MAX_WORD = 900;
-const TEXT_WIDTH = 76;
+/** The text part's lines: short enough that quoted-printable rarely has to break them. */
+const TEXT_WIDTH = 72;
 
 /** RFC 3463 status for a recipient: the reply's enhanced code when its class is the reply's, else `4.0.0`/`5.0.0` from the reply, else from the action. */
 export function deriveStatus(action: ReportRecipient['action'], reply?: ReportReply): string {
