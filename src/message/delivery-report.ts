@@ -18,8 +18,7 @@
  *   (RFC 6532), `message/global-delivery-status` with report-type
  *   `global-delivery-status`; 8-bit octets in the original header make part 3
  *   `message/global-headers`. **A report with any octet above 127 must be sent
- *   with SMTPUTF8 (and BODY=8BITMIME)**; one that cannot be should be sent
- *   to nobody rather than mangled.
+ *   with SMTPUTF8 (and BODY=8BITMIME)**, never downgraded by the sender.
  * - **Free text** (a reply's text, a local diagnostic, the original subject)
  *   is written with every run of control characters, CR and LF first, as one
  *   space: a server's reply must not stop a bounce, nor inject a line. In a
