@@ -55,10 +55,11 @@ const UNSUPPORTED_MODES: Readonly<Record<string, string>> = {
 };
 
 export function parseCommandLine(argv: readonly string[]): ParseOutcome {
+  if (optionWords(argv).some((arg) => DEBUG_WITH_ARGUMENT.exec(arg)?.[2] === '0.1')) return { kind: 'printed', text: versionText() };
   let printed = '';
   const program = buildProgram((text) => { printed += text; });
   try {
-    program.parse(withExplicitOptionalValues(argv), { from: 'user' });
+    program.parse(withoutDebugArguments(withExplicitOptionalValues(argv)), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return { kind: 'printed', text: printed };
@@ -70,6 +71,28 @@ export function parseCommandLine(argv: readonly string[]): ParseOutcome {
 }
 
 /**
+ * msmtp's `-d` and `-v` take an optional argument in the same word (getopt
+ * `d::`), as sendmail's debug flags do: `-d0.1` is sendmail's "print the
+ * version", which programs use to probe their MTA (`sendmail -d0.1 -bt`);
+ * any other argument just means debug. commander would read `-dt` as `-d -t`.
+ */
+const DEBUG_WITH_ARGUMENT = /^-([dv])(.+)$/;
+
+function withoutDebugArguments(argv: readonly string[]): string[] {
+  const options = optionWords(argv).length;
+  return argv.map((arg, i) => {
+    const match = DEBUG_WITH_ARGUMENT.exec(arg);
+    return match && i < options ? `-${match[1]}` : arg;
+  });
+}
+
+/** The words before `--`, where options are. */
+function optionWords(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end === -1 ? argv : argv.slice(0, end);
+}
+
+/**
  * msmtp (getopt_long) takes an optional argument only as `--tls=off`; a bare
  * `--tls` never swallows the next word, which may be a recipient. commander
  * would take it, so bare optional-value options become `--tls=` (msmtp reads
@@ -77,8 +100,8 @@ export function parseCommandLine(argv: readonly string[]): ParseOutcome {
  */
 function withExplicitOptionalValues(argv: readonly string[]): string[] {
   const optional = new Set(ACCOUNT_OPTIONS.filter((o) => o.flags.includes('[')).map((o) => longFlag(o.flags)));
-  const end = argv.indexOf('--');
-  return argv.map((arg, i) => ((end === -1 || i < end) && optional.has(arg) ? `${arg}=` : arg));
+  const options = optionWords(argv).length;
+  return argv.map((arg, i) => (i < options && optional.has(arg) ? `${arg}=` : arg));
 }
 
 function longFlag(flags: string): string {

@@ -60,6 +60,14 @@ describe('exit statuses', () => {
     expect(server!.commands).toContain('RCPT TO:<b@example.net>');
   });
 
+  it('0: -d0.1 prints the version and neither reads a mail nor connects (sendmail -d0.1 -bt < /dev/null)', async () => {
+    server = await startFakeServer({ reply: (line) => normalReply(line) });
+    const result = await runOutbox(['-d0.1', '-bt', '--host=127.0.0.1', `--port=${server.port}`, '-f', 'a@b', 'c@d'], { input: MAIL });
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^outbox version /);
+    expect(server.commands).toEqual([]);
+  });
+
   it('64: unknown option, unsupported mode, no recipients, unreadable recipient', async () => {
     for (const args of [['--host=127.0.0.1', '-f', 'a@b\r\nRCPT TO:<evil@x>', 'c@d'], ['--host=127.0.0.1', '-f', 'a@b, c@d', 'e@f'], ['--bogus'], ['-bs'], ['-bp'], ['-q'], ['--host=127.0.0.1', '-f', 'a@b'], ['--host=127.0.0.1', '-f', 'a@b', 'x@y, <broken']]) {
       const result = await runOutbox(args, { input: MAIL });
