@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'E_USAGE'
   /** A configuration error (file, value, account choice). */
   | 'E_CONFIG'
+  /** No envelope-from address: none configured, or none in the mail for --read-envelope-from. */
+  | 'E_NO_ENVELOPE_FROM'
   /** Reading the mail or another local file failed. */
   | 'E_IO'
   /** Data we were asked to send cannot be put on the wire (CR/LF in an address, over-long command). */

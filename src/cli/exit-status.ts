@@ -20,6 +20,8 @@ export const EX_CONFIG = 78;
 const PERMANENT_STATUS: Readonly<Record<ErrorCode, number>> = {
   E_USAGE: EX_USAGE,
   E_CONFIG: EX_CONFIG,
+  // msmtp's check_account-like "envelope-from address is missing".
+  E_NO_ENVELOPE_FROM: EX_CONFIG,
   E_IO: EX_IOERR,
   E_BAD_DATA: EX_DATAERR,
   E_HOST_NOT_FOUND: EX_NOHOST,

@@ -7,7 +7,6 @@
 import { needsMailFrom, pretendLines, renderPretend } from '../config/index.js';
 import { readHeader } from '../message/header-reader.js';
 import { envelopeFromHeader } from '../message/recipients.js';
-import { OutboxError } from '../errors.js';
 import { chooseForRun, expandForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
@@ -16,26 +15,22 @@ import type { Stdio } from './sendmail.js';
 export async function runPretend(options: CliOptions, io: Stdio): Promise<number> {
   const fromMail = options.readEnvelopeFrom ? await mailFromOf(io.stdin) : undefined;
   const { files, chosen } = chooseForRun(options, io.env, fromMail);
-  const mailFrom = fromMail ?? (needsMailFrom(chosen.account) ? await mailFromOf(io.stdin) : undefined);
+  const mailFrom = options.readEnvelopeFrom ? fromMail : needsMailFrom(chosen.account) ? await mailFromOf(io.stdin) : undefined;
   const account = options.mode === 'sendmail' ? await expandForRun(chosen, io.env, mailFrom) : chosen.account;
   io.writeOut(renderPretend(pretendLines({
     files,
     chosen: { ...chosen, account },
     mode: options.mode === 'sendmail' ? 'sendmail' : options.mode === 'rmqs' ? 'rmqs' : 'serverinfo',
     readRecipientsFromMail: options.readRecipients,
-    ...(options.readEnvelopeFrom ? { extractedEnvelopeFrom: fromMail } : {}),
+    // msmtp prints "(null)" and goes on: --pretend needs no sender.
+    ...(options.readEnvelopeFrom ? { extractedEnvelopeFrom: fromMail ?? '(none)' } : {}),
     ...(options.rmqs !== undefined ? { rmqsArgument: options.rmqs } : {}),
   })));
   return EX_OK;
 }
 
-/** The sender in the mail's From (or Resent-From); msmtp's usage error when there is none. */
-export async function mailFromOf(stdin: Stdio['stdin']): Promise<string> {
+/** The sender in the mail's From (or Resent-From), if it has one. */
+async function mailFromOf(stdin: Stdio['stdin']): Promise<string | undefined> {
   const { header } = await readHeader(stdin);
-  return requireMailFrom(envelopeFromHeader(header));
-}
-
-export function requireMailFrom(from: string | undefined): string {
-  if (from === undefined) throw new OutboxError('E_USAGE', 'no envelope-from address found in the mail (From or Resent-From)');
-  return from;
+  return envelopeFromHeader(header);
 }

@@ -17,7 +17,6 @@ import type { RewriteSettings } from '../message/rewrite.js';
 import { chooseForRun, expandForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
-import { requireMailFrom } from './pretend.js';
 import { authSetupFor, sessionOptionsFor } from './session-options.js';
 import { logMail } from './mail-log.js';
 
@@ -70,6 +69,12 @@ async function accountFor(options: CliOptions, io: Stdio, info: HeaderInfo): Pro
   const mailFrom = fromMail ?? (needsMailFrom(chosen.account) ? envelopeFromHeader(info.original) : undefined);
   const account = await expandForRun(chosen, io.env, mailFrom);
   return { account, reversePath: nullPathFor(requireEnvelopeFrom(account)), files, chosen };
+}
+
+/** --read-envelope-from and no From (or Resent-From): as msmtp, the envelope-from is missing (78), not a usage error. */
+function requireMailFrom(from: string | undefined): string {
+  if (from === undefined) throw new OutboxError('E_NO_ENVELOPE_FROM', 'no envelope-from address found in the mail (From or Resent-From)');
+  return from;
 }
 
 function rewriteSettings(account: ReadyAccount, reversePath: string): RewriteSettings {

@@ -66,7 +66,7 @@ export function needsMailFrom(account: Pick<Account, 'from' | 'auto_from'>): boo
 /** The envelope-from of an expanded account; sending without one is a configuration error. */
 export function requireEnvelopeFrom(account: Account): string {
   if (account.from !== null) return account.from;
-  throw new OutboxError('E_CONFIG', `${describeAccount(account)}: envelope-from address is missing`);
+  throw new OutboxError('E_NO_ENVELOPE_FROM', `${describeAccount(account)}: envelope-from address is missing`);
 }
 
 async function substitute(text: string, patterns: readonly Pattern[], inputs: SubstitutionInputs): Promise<string> {

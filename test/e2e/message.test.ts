@@ -47,10 +47,18 @@ describe('recipients and sender from the mail', () => {
     expect(message.mailFrom).toBe('r@example.com'); // Resent-From comes before From
   });
 
-  it('--read-envelope-from without a From is a usage error', async () => {
+  it('--read-envelope-from without a From exits 78 (EX_CONFIG: no envelope-from), as msmtp', async () => {
     const result = await runOutbox([...base(), '--read-envelope-from', 'r@example.net'], { input: 'Subject: no from\n\nx\n' });
-    expect(result.status).toBe(64);
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('no envelope-from address');
+    expect(result.stderr).not.toContain('--help');
     expect(await server.messages()).toEqual([]);
+  });
+
+  it('--pretend --read-envelope-from without a From says none was found and exits 0, as msmtp', async () => {
+    const result = await runOutbox([...base(), '-P', '--read-envelope-from', 'r@example.net'], { input: 'Subject: no from\n\nx\n' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('envelope from address extracted from mail: (none)');
   });
 
   it("fetchmail's blank-separated recipients in one argument each get the mail", async () => {

@@ -99,7 +99,7 @@ describe('needsMailFrom and requireEnvelopeFrom', () => {
   });
 
   it('refuses to send without an envelope-from, and accepts an empty one', () => {
-    expect(() => requireEnvelopeFrom(account({}))).toThrow(new OutboxError('E_CONFIG', 'rc:1: account a: envelope-from address is missing'));
+    expect(() => requireEnvelopeFrom(account({}))).toThrow(new OutboxError('E_NO_ENVELOPE_FROM', 'rc:1: account a: envelope-from address is missing'));
     expect(requireEnvelopeFrom(account({ from: '' }))).toBe('');
   });
 });

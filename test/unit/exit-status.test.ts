@@ -9,7 +9,7 @@ describe('exit status table', () => {
   const permanent: Array<[ErrorCode, number]> = [
     ['E_USAGE', 64], ['E_BAD_DATA', 65], ['E_ENVELOPE_REJECTED', 65], ['E_SIZE_EXCEEDED', 65], ['E_HOST_NOT_FOUND', 68],
     ['E_CAPABILITY', 69], ['E_AUTH_FAILED', 77], ['E_MESSAGE_REJECTED', 69], ['E_PARTIAL_DELIVERY', 69], ['E_IO', 74],
-    ['E_GREETING', 76], ['E_HELLO_REJECTED', 76], ['E_PROTOCOL', 76], ['E_CONFIG', 78],
+    ['E_GREETING', 76], ['E_HELLO_REJECTED', 76], ['E_PROTOCOL', 76], ['E_CONFIG', 78], ['E_NO_ENVELOPE_FROM', 78],
     ['E_TLS_CERTIFICATE', 69], ['E_TLS_HANDSHAKE', 76],
     // These are temporary by nature, whatever the flag says.
     ['E_CONNECTION', 75], ['E_TIMEOUT', 75], ['E_DNS_TEMPORARY', 75],
