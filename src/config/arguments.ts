@@ -111,3 +111,37 @@ export function dsnNotify(argument: string, context: CommandContext): DsnNotify 
   if (!valid) throw invalid(argument, context);
   return conditions as DsnCondition[];
 }
+
+/*
+ * `from` and `domain` go into MAIL FROM, EHLO, the From header and the
+ * Message-ID, where a blank, an angle bracket or a comma cannot be. msmtp
+ * takes any text and the server or the header refuses it later; outbox says
+ * so at the line. Loose on purpose: any non-ASCII (RFC 6532), the `%`
+ * substitutions, and fnmatch's `[…]` in `from` (it also chooses accounts).
+ */
+const ATEXT = String.raw`[^\s\x00-\x1f\x7f"(),.:;<>@[\\\]]`;
+const DOT_ATOM = `${ATEXT}+(?:\\.${ATEXT}+)*`;
+const DOMAIN_LITERAL = String.raw`\[[\x21-\x5a\x5e-\x7e]*\]`;
+const DOMAIN = new RegExp(`^(?:${DOT_ATOM}|${DOMAIN_LITERAL})$`, 'u');
+const PATTERN_TEXT = String.raw`[^\s\x00-\x1f\x7f"(),:;<>@\\]`;
+const PATTERN_ATOM = String.raw`[^\s\x00-\x1f\x7f"(),.:;<>@\\]+`;
+const PATTERN_DOMAIN = `${PATTERN_ATOM}(?:\\.${PATTERN_ATOM})*`;
+const QUOTED_LOCAL = String.raw`"(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])*"`;
+const ADDRESS = new RegExp(`^(?:${PATTERN_TEXT}+|${QUOTED_LOCAL})(?:@(?:${PATTERN_DOMAIN}|${DOMAIN_LITERAL}))?$`, 'u');
+
+/** A domain name or address literal, or empty (`domain`). */
+export function mailDomain(argument: string, context: CommandContext): string {
+  if (argument === '' || DOMAIN.test(argument)) return argument;
+  throw unusable(argument, context, 'not a domain name');
+}
+
+/** One address (`local@domain` or a bare local part), or empty (`from`). */
+export function mailAddress(argument: string, context: CommandContext): string {
+  if (argument === '' || ADDRESS.test(argument)) return argument;
+  throw unusable(argument, context, 'not one mail address');
+}
+
+function unusable(argument: string, context: CommandContext, why: string): ArgumentError {
+  const hint = /\s#/.test(argument) ? ' (a # after a value is part of it: msmtprc has no trailing comments)' : '';
+  return new ArgumentError(`${invalid(argument, context).message}: ${why}${hint}`);
+}

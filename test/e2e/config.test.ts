@@ -163,6 +163,22 @@ describe('configuration end to end', () => {
     expect(none.status).toBe(78);
   });
 
+  it('an unusable from or domain in a file is a configuration error naming file:line (78); on the command line a usage error (64)', async () => {
+    for (const [command, value] of [['from', 'a@example.com # note'], ['domain', 'client.example # note']]) {
+      const rc = writeRc(`account default\nhost 127.0.0.1\nport ${server.port}\nfrom a@example.com\n${command} ${value}\n`);
+      const result = await run(['r@example.net']);
+      expect(result.status, command).toBe(78);
+      expect(result.stderr).toContain(`${rc}:5: invalid argument ${value} for command ${command}`);
+      expect(result.stderr).not.toContain('--help');
+    }
+    expect(server.commands).toEqual([]);
+    const fromOption = await run(['--host=127.0.0.1', `--port=${server.port}`, '-f', 'a@example.com # note', 'r@example.net']);
+    expect(fromOption.status).toBe(64);
+    const domainOption = await run(['--host=127.0.0.1', `--port=${server.port}`, '-f', 'a@example.com', '--domain=client.example # note', 'r@example.net']);
+    expect(domainOption.status).toBe(64);
+    expect(server.commands).toEqual([]);
+  });
+
   it('usage errors: --host with -a, -f with --read-envelope-from, a bad option value', async () => {
     expect((await run(['--host=h', '-a', 'x', 'r@example.net'])).status).toBe(64);
     expect((await run(['-f', 'a@b', '--read-envelope-from', 'r@example.net'])).status).toBe(64);
