@@ -116,16 +116,6 @@ function sourceAddressOf(value: string | undefined): Source | undefined {
   return { address, family: family === 6 ? 6 : 4 };
 }
 
-/**
- * The proxied transport: its socket's peer is the proxy, not the server, so
- * it reports no remote address: the server's is unknown to us.
- */
-class ProxiedTransport extends SocketTransport {
-  override get remoteAddress(): string | undefined {
-    return undefined;
-  }
-}
-
 async function connectThroughProxy(
   options: ConnectOptions,
   proxy: { readonly host: string; readonly port: number },
@@ -139,7 +129,8 @@ async function connectThroughProxy(
   const { socket, address } = await openTcp(proxyHost, proxy.port, proxyName, { ...options, source, deadline, hooks });
   // socks5Handshake destroys the socket when it fails.
   await socks5Handshake(socket, { host: options.host, port: options.port }, deadline - Date.now(), proxyName, options.timeoutMs);
-  const transport = new ProxiedTransport(socket, `${options.host} port ${options.port} via SOCKS5 proxy ${proxyHost} (${address.address}) port ${proxy.port}`);
+  const peer = `${options.host} port ${options.port} via SOCKS5 proxy ${proxyHost} (${address.address}) port ${proxy.port}`;
+  const transport = new SocketTransport(socket, peer, { port: options.port });
   socket.resume(); // the handshake left it paused, with any early bytes of the SMTP stream unshifted
   return transport;
 }

@@ -16,6 +16,14 @@ const HIGH_WATER = 256 * 1024;
 /** How long QUIT may take to leave once the outcome is known. */
 const CLOSE_GRACE_MS = 5000;
 
+/**
+ * The server behind a proxy (SOCKS5): the socket's peer is the proxy, so the
+ * server's address is unknown to us and its port is the one asked for.
+ */
+export interface ProxiedServer {
+  readonly port: number;
+}
+
 interface Waiter {
   resolve(chunk: Uint8Array | null): void;
   reject(error: unknown): void;
@@ -37,9 +45,12 @@ export class SocketTransport implements Transport {
     close: () => this.onEnd(),
   };
 
-  constructor(socket: Socket, peer: string) {
+  private readonly proxied: ProxiedServer | undefined;
+
+  constructor(socket: Socket, peer: string, proxied?: ProxiedServer) {
     this.socket = socket;
     this.peer = peer;
+    this.proxied = proxied;
     socket.setNoDelay(true);
     socket.on('data', this.listeners.data);
     socket.on('end', this.listeners.end);
@@ -47,8 +58,22 @@ export class SocketTransport implements Transport {
     socket.on('close', this.listeners.close);
   }
 
+  /** The server's address; none through a proxy, whose own address the socket knows. */
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    return this.proxied ? undefined : this.socket.remoteAddress;
+  }
+
+  /** The server's port (through a proxy, the one asked for). */
+  get remotePort(): number | undefined {
+    return this.proxied ? this.proxied.port : this.socket.remotePort;
+  }
+
+  /**
+   * A transport over `socket`, which wraps this one's (TLS), saying the same
+   * about the server: a proxied connection stays proxied after the handshake.
+   */
+  wrapping(socket: Socket): SocketTransport {
+    return new SocketTransport(socket, this.peer, this.proxied);
   }
 
   /**

@@ -34,9 +34,11 @@ export interface TlsConnection {
 export async function startTls(transport: Transport, host: string, policy: TlsPolicy | PreparedTls, timeoutMs: number): Promise<TlsConnection> {
   let setup: PreparedTls;
   let socket: Socket;
+  let plain: SocketTransport;
   try {
     setup = 'settingsKey' in policy ? policy : prepareTls(policy, host);
     if (!(transport instanceof SocketTransport)) throw new TypeError(`startTls needs a SocketTransport, not ${transport.constructor.name}`);
+    plain = transport;
     socket = transport.detachSocket();
   } catch (error) {
     transport.destroy();
@@ -44,7 +46,7 @@ export async function startTls(transport: Transport, host: string, policy: TlsPo
   }
   const cache = setup.sessionCacheDir === null
     ? undefined
-    : openSessionCache(setup.sessionCacheDir, host, socket.remotePort ?? 0, setup.settingsKey);
+    : openSessionCache(setup.sessionCacheDir, host, plain.remotePort ?? 0, setup.settingsKey);
   const cached = cache?.load();
   const sessions = new SessionSaver(cache);
   // The TLS socket reports every error of the connection; the plain one must not crash the process meanwhile.
@@ -73,7 +75,7 @@ export async function startTls(transport: Transport, host: string, policy: TlsPo
       resumed,
       certificate: certificate && certificateInfo(certificate),
     };
-    return { transport: new SocketTransport(tlsSocket, transport.peer), info };
+    return { transport: plain.wrapping(tlsSocket), info };
   } catch (error) {
     const certificate = seen ?? (tlsSocket && peerCertificate(tlsSocket));
     tlsSocket?.on('error', () => {}); // a late error after we gave up must not go unhandled

@@ -12,11 +12,13 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCertificates, type CertificateFiles, type TestCertificates } from '../helpers/certs.js';
 import { runOutbox } from '../helpers/run-cli.js';
+import { startSocksServer, type SocksServer } from '../helpers/socks-server.js';
 
 let certs: TestCertificates;
 let cache: string;
 let server: SMTPServer | undefined;
 let received: Array<{ secure: boolean; to: string[] }> = [];
+let socks: SocksServer | undefined;
 
 beforeAll(() => {
   certs = makeTestCertificates();
@@ -25,6 +27,8 @@ afterAll(() => certs.cleanup());
 afterEach(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = undefined;
+  await socks?.close();
+  socks = undefined;
   received = [];
   if (cache) rmSync(cache, { recursive: true, force: true });
 });
@@ -125,4 +129,19 @@ describe('TLS end to end', () => {
     const json = await runOutbox(['--serverinfo', '--json', ...tlsArgs(port)], { env: { XDG_CACHE_HOME: cache } });
     expect(JSON.parse(json.stdout)).toMatchObject({ host: 'localhost', port, tls: { certificate: { sha256 } } });
   });
+
+  for (const [what, implicit] of [['implicit TLS', true], ['STARTTLS', false]] as const) {
+    it(`--serverinfo through a SOCKS5 proxy with ${what} names the server, not the proxy`, async () => {
+      const port = await start(implicit);
+      socks = await startSocksServer({ hosts: { localhost: '127.0.0.1' } });
+      cache = mkdtempSync(join(tmpdir(), 'outbox-cache-'));
+      const args = ['--serverinfo', ...tlsArgs(port, `--tls-starttls=${implicit ? 'off' : 'on'}`), '--proxy-host=127.0.0.1', `--proxy-port=${socks.port}`];
+      const result = await runOutbox(args, { env: { XDG_CACHE_HOME: cache } });
+      expect(result.status, result.stderr).toBe(0);
+      expect(socks.requests[0]).toMatchObject({ host: 'localhost', port });
+      // The socket's peer is the proxy; the server's own address is known only to the proxy.
+      expect(result.stdout.split('\n')[0]).toBe(`SMTP server at localhost, port ${port}:`);
+      expect(result.stdout).toContain('TLS session parameters:');
+    });
+  }
 });
