@@ -22,14 +22,16 @@ export type Command =
   | { readonly verb: 'DATA' | 'RSET' | 'NOOP' | 'QUIT' | 'STARTTLS' };
 
 /**
- * Longest command line we send, CRLF included. RFC 5321 §4.5.3.1.4 allows 512
- * octets plus what extensions add; msmtp refuses over 8190.
+ * Longest command line we send, in octets, CRLF included. RFC 5321
+ * §4.5.3.1.4 allows 512 octets plus what extensions add; msmtp refuses over
+ * 8190. Octets as they go on the wire (UTF-8 with SMTPUTF8, RFC 6531), not
+ * string length: a non-ASCII address takes two to four octets a character.
  */
 export const MAX_COMMAND_LENGTH = 8192;
 
 export function serializeCommand(command: Command): string {
   const line = commandLine(command);
-  if (line.length + 2 > MAX_COMMAND_LENGTH) {
+  if (Buffer.byteLength(line, 'utf8') + 2 > MAX_COMMAND_LENGTH) {
     throw new OutboxError('E_BAD_DATA', `${command.verb} command longer than ${MAX_COMMAND_LENGTH} octets`);
   }
   return `${line}\r\n`;

@@ -42,4 +42,15 @@ describe('serializeCommand', () => {
   it('refuses over-long commands', () => {
     expect(refusal({ verb: 'RCPT', forwardPath: `${'x'.repeat(MAX_COMMAND_LENGTH)}@example.org` }).message).toMatch(/longer than/);
   });
+
+  it('counts the limit in octets: an SMTPUTF8 address of two-octet characters', () => {
+    // "RCPT TO:<" + local + "@example.org>" + CRLF is 24 octets besides the local part.
+    const fits = 'é'.repeat((MAX_COMMAND_LENGTH - 24) / 2);
+    const line = serializeCommand({ verb: 'RCPT', forwardPath: `${fits}@example.org`, params: [] });
+    expect(Buffer.byteLength(line)).toBe(MAX_COMMAND_LENGTH);
+    // One more character: under the limit in UTF-16 code units (4,108), over it in octets (8,194).
+    const over = `${fits}é@example.org`;
+    expect(`RCPT TO:<${over}>\r\n`.length).toBeLessThan(MAX_COMMAND_LENGTH);
+    expect(refusal({ verb: 'RCPT', forwardPath: over }).message).toMatch(/longer than 8192 octets/);
+  });
 });
