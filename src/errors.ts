@@ -44,6 +44,18 @@ export type ErrorCode =
   | 'E_AUTH_FAILED'
   /** A capability we need is not offered. */
   | 'E_CAPABILITY'
+  /** Authentication needs a user name, password, token or client certificate that is not configured. */
+  | 'E_NO_CREDENTIALS'
+  /** outbox does not implement what was asked (a mode, an authentication method). */
+  | 'E_NOT_SUPPORTED'
+  /** The SOCKS5 proxy refused to connect us, or does not speak SOCKS5. */
+  | 'E_PROXY_FAILED'
+  /** No submission server is published for the domain (--configure's SRV lookup). */
+  | 'E_NO_SERVER_FOUND'
+  /** The server refused STARTTLS. */
+  | 'E_STARTTLS_REFUSED'
+  /** The server refused ETRN (RFC 1985). */
+  | 'E_ETRN_REFUSED'
   /** MAIL, RCPT or DATA was refused. */
   | 'E_ENVELOPE_REJECTED'
   /** The mail is larger than the server's declared SIZE limit. */

@@ -2,6 +2,8 @@
  * The one table from failure to exit status (sysexits.h), as msmtp documents
  * them, with one deliberate difference: every temporary failure exits 75
  * (EX_TEMPFAIL) so that callers and queues retry. See docs/differences.md.
+ * Error codes say what happened; the status each gets is decided here only.
+ * The log names these statuses with EXIT_CODE_NAMES (src/log/log-record.ts).
  */
 import { OutboxError, type ErrorCode } from '../errors.js';
 
@@ -17,7 +19,10 @@ export const EX_PROTOCOL = 76;
 export const EX_NOPERM = 77;
 export const EX_CONFIG = 78;
 
-const PERMANENT_STATUS: Readonly<Record<ErrorCode, number>> = {
+/** A status, or a rule for the few codes whose status depends on the reply. */
+type StatusRule = number | ((error: OutboxError) => number);
+
+const PERMANENT_STATUS: Readonly<Record<ErrorCode, StatusRule>> = {
   E_USAGE: EX_USAGE,
   E_CONFIG: EX_CONFIG,
   // msmtp's check_account-like "envelope-from address is missing".
@@ -32,6 +37,16 @@ const PERMANENT_STATUS: Readonly<Record<ErrorCode, number>> = {
   E_HELLO_REJECTED: EX_PROTOCOL,
   E_PROTOCOL: EX_PROTOCOL,
   E_CAPABILITY: EX_UNAVAILABLE,
+  // msmtp: "missing user or password" is SMTP_EUNAVAIL.
+  E_NO_CREDENTIALS: EX_UNAVAILABLE,
+  // msmtp: a method or TLS support not compiled in.
+  E_NOT_SUPPORTED: EX_UNAVAILABLE,
+  // msmtp: NET_EPROXY.
+  E_PROXY_FAILED: EX_UNAVAILABLE,
+  E_NO_SERVER_FOUND: EX_UNAVAILABLE,
+  // msmtp: a STARTTLS reply that is not 220 is a protocol failure.
+  E_STARTTLS_REFUSED: EX_PROTOCOL,
+  E_ETRN_REFUSED: etrnStatus,
   E_AUTH_FAILED: EX_NOPERM,
   E_ENVELOPE_REJECTED: EX_DATAERR,
   E_SIZE_EXCEEDED: EX_DATAERR,
@@ -41,10 +56,20 @@ const PERMANENT_STATUS: Readonly<Record<ErrorCode, number>> = {
   E_TLS_HANDSHAKE: EX_PROTOCOL,
 };
 
+/**
+ * msmtp's smtp_etrn(): 500/501, a syntax error, is the request's fault (65);
+ * any other refusal is a reply RFC 1985 does not allow (76). 458/459 are 4xx,
+ * temporary, and never get here.
+ */
+function etrnStatus(error: OutboxError): number {
+  const code = error.reply?.code;
+  return code === 500 || code === 501 ? EX_DATAERR : EX_PROTOCOL;
+}
 
 /** The exit status for a failure. Anything that is not an OutboxError is a bug in outbox: EX_SOFTWARE. */
 export function exitStatusFor(error: unknown): number {
   if (!(error instanceof OutboxError)) return EX_SOFTWARE;
   if (error.transient) return EX_TEMPFAIL;
-  return PERMANENT_STATUS[error.code];
+  const rule = PERMANENT_STATUS[error.code];
+  return typeof rule === 'number' ? rule : rule(error);
 }

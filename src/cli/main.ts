@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       return await runRemoteQueueStart(options, io);
     }
     if (options.mode !== 'sendmail') {
-      throw new OutboxError('E_CAPABILITY', `--${options.mode} is not supported by this version of outbox yet`);
+      throw new OutboxError('E_NOT_SUPPORTED', `--${options.mode} is not supported by this version of outbox yet`);
     }
     // Loaded only when a mail is sent, so --version and --help start fast.
     const { runSendmail } = await import('./sendmail.js');

@@ -96,21 +96,21 @@ async function startMechanism(session: Session, setup: AuthSetup): Promise<SaslS
     requested: setup.requested,
     hasClientCertificate: setup.hasClientCertificate,
   });
-  if ('error' in choice) throw new OutboxError('E_CAPABILITY', choice.error);
+  if ('error' in choice) throw new OutboxError(choice.code, choice.error);
   // With channel binding available but no -PLUS offered, SCRAM says so ("y,,"): a
   // man in the middle who stripped the -PLUS mechanisms is then detected. When
   // -PLUS is offered and not used (asked for by name), "y" would be refused
   // (RFC 5802 §6), so it is "n".
   const plusOffered = offered.some((m) => m.endsWith('-PLUS'));
   const factory = findMechanism(choice.mechanism, { clientSupportsChannelBinding: channelBinding !== undefined && !plusOffered });
-  if (!factory) throw new OutboxError('E_CAPABILITY', `authentication method ${choice.mechanism} is not supported`);
+  if (!factory) throw new OutboxError('E_NOT_SUPPORTED', `authentication method ${choice.mechanism} is not supported`);
   const user = setup.user ?? '';
   if (user === '' && choice.mechanism !== 'EXTERNAL') {
-    throw new OutboxError('E_CAPABILITY', `authentication with ${choice.mechanism} needs a user name (user)`);
+    throw new OutboxError('E_NO_CREDENTIALS', `authentication with ${choice.mechanism} needs a user name (user)`);
   }
   const secret = factory.needsSecret ? await setup.secret() : undefined;
   if (factory.needsSecret && (secret === undefined || secret === '')) {
-    throw new OutboxError('E_CAPABILITY', `authentication with ${choice.mechanism} needs a password, and none was found (password, passwordeval, keyring, netrc)`);
+    throw new OutboxError('E_NO_CREDENTIALS', `authentication with ${choice.mechanism} needs a password, and none was found (password, passwordeval, keyring, netrc)`);
   }
   return factory.start({
     user,

@@ -3,7 +3,7 @@
  * mail it queues for a host (`host`), a domain (`@domain`) or a queue
  * (`#queue`). The session is opened as for sending, TLS and AUTH included.
  */
-import { OutboxError, describeReply } from '../errors.js';
+import { OutboxError, describeReply, isTransientReply } from '../errors.js';
 import type { Reply } from '../smtp/reply.js';
 import { authenticate, prepareAuthentication, type AuthSetup } from './auth.js';
 import { openSession, type SessionOptions } from './session.js';
@@ -29,16 +29,11 @@ export async function remoteQueueStart(options: SessionOptions, auth: AuthSetup 
 }
 
 /**
- * RFC 1985 §5: 250–253 the queue is being started; 458 and 459 a temporary
- * refusal (75); 500/501 a syntax error (65, as msmtp); anything else is not
- * what the RFC allows (76, as msmtp).
+ * RFC 1985 §5: 250–253 the queue is being started; anything else is a
+ * refusal, temporary when 4xx (458, 459). The exit status of each refusal is
+ * decided in src/cli/exit-status.ts from the reply.
  */
 function checkEtrnReply(reply: Reply): void {
   if (reply.code >= 250 && reply.code <= 253) return;
-  const text = `the server refused ETRN: ${describeReply(reply)}`;
-  if (reply.code === 458 || reply.code === 459 || (reply.code >= 400 && reply.code < 500)) {
-    throw new OutboxError('E_ENVELOPE_REJECTED', text, { transient: true, reply, command: 'ETRN' });
-  }
-  if (reply.code === 500 || reply.code === 501) throw new OutboxError('E_BAD_DATA', text, { reply, command: 'ETRN' });
-  throw new OutboxError('E_PROTOCOL', text, { reply, command: 'ETRN' });
+  throw new OutboxError('E_ETRN_REFUSED', `the server refused ETRN: ${describeReply(reply)}`, { transient: isTransientReply(reply), reply, command: 'ETRN' });
 }

@@ -39,7 +39,7 @@ export async function negotiateStartTls(
   }
   const reply = await connection.command({ verb: 'STARTTLS' });
   if (reply.code !== 220) {
-    throw new OutboxError('E_PROTOCOL', `the server refused STARTTLS: ${describeReply(reply)}`, {
+    throw new OutboxError('E_STARTTLS_REFUSED', `the server refused STARTTLS: ${describeReply(reply)}`, {
       transient: isTransientReply(reply),
       reply,
       command: 'STARTTLS',

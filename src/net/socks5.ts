@@ -123,7 +123,7 @@ export function parseConnectReply(bytes: Uint8Array): ReplyParse {
  * paused with any early bytes of the tunnelled stream unshifted: attach the
  * reader, then `resume()`. On failure the socket is destroyed and the error is
  * an `OutboxError`: transient (75) for a proxy that drops us, times out, or
- * answers with a temporary failure; E_CAPABILITY (69) for a permanent refusal
+ * answers with a temporary failure; E_PROXY_FAILED (69) for a permanent refusal
  * or an answer that is not SOCKS5.
  */
 export function socks5Handshake(
@@ -161,7 +161,7 @@ export function socks5Handshake(
       if (outcome.rest.length > 0) socket.unshift(outcome.rest);
       resolve(outcome.bound);
     };
-    const refuse = (message: string, transient: boolean, code: 'E_CAPABILITY' | 'E_CONNECTION' = transient ? 'E_CONNECTION' : 'E_CAPABILITY') => {
+    const refuse = (message: string, transient: boolean, code: 'E_PROXY_FAILED' | 'E_CONNECTION' = transient ? 'E_CONNECTION' : 'E_PROXY_FAILED') => {
       finish({ error: new OutboxError(code, `${proxyName}: ${message}`, { transient }) });
     };
 

@@ -37,7 +37,7 @@ export async function findSubmissionServer(domain: string, resolveSrv: ResolveSr
     const best = found.filter((r) => r.name !== '' && r.name !== '.').sort((a, b) => a.priority - b.priority || b.weight - a.weight)[0];
     if (best) return { host: best.name.replace(/\.$/, ''), port: best.port, implicitTls, record };
   }
-  throw new OutboxError('E_CAPABILITY', `no submission server found for ${domain}: no usable SRV record ${looked.join(' or ')}`);
+  throw new OutboxError('E_NO_SERVER_FOUND', `no submission server found for ${domain}: no usable SRV record ${looked.join(' or ')}`);
 }
 
 async function lookup(name: string, resolveSrv: ResolveSrv): Promise<Array<{ name: string; port: number; priority: number; weight: number }>> {

@@ -31,7 +31,9 @@ export interface ChooseOptions {
 }
 
 /** The mechanism is one of the registry's names, so `MECHANISMS[result.mechanism]` is its factory. */
-export type ChooseResult = { readonly mechanism: MechanismName } | { readonly error: string; readonly code: 'E_CAPABILITY' };
+export type ChooseResult =
+  | { readonly mechanism: MechanismName }
+  | { readonly error: string; readonly code: 'E_CAPABILITY' | 'E_NO_CREDENTIALS' | 'E_NOT_SUPPORTED' };
 
 /** `auth on` with TLS, best first. */
 export const AUTO_ORDER_TLS: readonly MechanismName[] = ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN', 'CRAM-MD5', 'LOGIN'];
@@ -40,7 +42,12 @@ export const AUTO_ORDER_PLAINTEXT: readonly MechanismName[] = ['SCRAM-SHA-256', 
 /** Never chosen by `auth on`. */
 const EXPLICIT_ONLY: readonly MechanismName[] = ['EXTERNAL', 'OAUTHBEARER', 'XOAUTH2'];
 
+/** The server offers nothing we may use. */
 const refuse = (error: string): ChooseResult => ({ error, code: 'E_CAPABILITY' });
+/** A credential the mechanism needs is not configured. */
+const noCredentials = (error: string): ChooseResult => ({ error, code: 'E_NO_CREDENTIALS' });
+/** outbox does not implement the mechanism asked for. */
+const notSupported = (error: string): ChooseResult => ({ error, code: 'E_NOT_SUPPORTED' });
 
 export function chooseMechanism(offered: readonly string[], options: ChooseOptions): ChooseResult {
   const offers = [...new Set(offered.map((m) => m.trim().toUpperCase()).filter((m) => m !== ''))];
@@ -51,9 +58,9 @@ export function chooseMechanism(offered: readonly string[], options: ChooseOptio
 
   const name = requested.toUpperCase();
   const unsupported = UNSUPPORTED_MECHANISMS[name];
-  if (unsupported !== undefined) return refuse(`authentication method ${name} is not supported by outbox: ${unsupported}`);
+  if (unsupported !== undefined) return notSupported(`authentication method ${name} is not supported by outbox: ${unsupported}`);
   if (!isMechanismName(name)) {
-    return refuse(`unknown authentication method "${requested}"; outbox supports ${MECHANISM_NAMES.map((m) => m.toLowerCase()).join(', ')}`);
+    return notSupported(`unknown authentication method "${requested}"; outbox supports ${MECHANISM_NAMES.map((m) => m.toLowerCase()).join(', ')}`);
   }
   if (!offers.includes(name)) return refuse(`the server does not support authentication method ${name} (it offers: ${listing})`);
   const factory = MECHANISMS[name];
@@ -63,9 +70,9 @@ export function chooseMechanism(offered: readonly string[], options: ChooseOptio
       : `authentication method ${name} needs TLS channel binding, and the session is not encrypted`);
   }
   if (name === 'EXTERNAL' && options.hasClientCertificate === false) {
-    return refuse('authentication method EXTERNAL uses the TLS client certificate, and none is configured (tls_cert_file, tls_key_file)');
+    return noCredentials('authentication method EXTERNAL uses the TLS client certificate, and none is configured (tls_cert_file, tls_key_file)');
   }
-  if (factory.needsSecret && options.hasSecret === false) return refuse(missingSecret(name));
+  if (factory.needsSecret && options.hasSecret === false) return noCredentials(missingSecret(name));
   return { mechanism: name };
 }
 
@@ -87,7 +94,7 @@ function chooseAutomatically(offers: readonly string[], listing: string, options
     const certificate = options.hasClientCertificate === true && offers.includes('EXTERNAL')
       ? '; the server offers EXTERNAL and a client certificate is configured: use "auth external"'
       : '';
-    return refuse(`${missingSecret(chosen)}${certificate}`);
+    return noCredentials(`${missingSecret(chosen)}${certificate}`);
   }
   return { mechanism: chosen };
 }

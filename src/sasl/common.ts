@@ -26,8 +26,9 @@ export function protocolError(mechanism: string, message: string): OutboxError {
   return new OutboxError('E_PROTOCOL', `AUTH ${mechanism}: ${message}`, { command: 'AUTH' });
 }
 
+/** A credential the mechanism needs is not configured. */
 export function missing(mechanism: string, what: string): OutboxError {
-  return new OutboxError('E_CAPABILITY', `AUTH ${mechanism} needs ${what}`, { command: 'AUTH' });
+  return new OutboxError('E_NO_CREDENTIALS', `AUTH ${mechanism} needs ${what}`, { command: 'AUTH' });
 }
 
 export function unusable(mechanism: string, message: string): OutboxError {

@@ -71,7 +71,7 @@ export interface MechanismFactory {
   readonly needsSecret: boolean;
   readonly needsChannelBinding: boolean;
   /**
-   * Starts one exchange. Throws OutboxError('E_CAPABILITY') when a credential
+   * Starts one exchange. Throws OutboxError('E_NO_CREDENTIALS') when a credential
    * the mechanism needs is missing (user, secret, channel binding), and
    * OutboxError('E_CONFIG') when one cannot be sent (a NUL in a PLAIN
    * password, a character SASLprep prohibits). `random` (default

@@ -84,7 +84,7 @@ export function scramMechanism(options: ScramOptions): MechanismFactory {
     if (!credentials.secret) throw missing(name, 'a password');
     const binding = credentials.channelBinding;
     if (options.plus && (binding === undefined || binding.data.length === 0)) {
-      throw missing(name, 'TLS channel binding data (tls-exporter or tls-unique), which this connection does not provide');
+      throw new OutboxError('E_CAPABILITY', `AUTH ${name} needs TLS channel binding data (tls-exporter or tls-unique), which this connection does not provide`, { command: 'AUTH' });
     }
     const user = prepare('user name', credentials.user);
     const password = prepare('password', credentials.secret);

@@ -239,7 +239,7 @@ describe('SOCKS5 failures', () => {
   it.each(cases)('reply 0x0%i (%s): transient %s', async (code, text, transient) => {
     const socks = await proxy({ reply: code });
     const error = await failure(connectTcp(via(socks, 'mail.test', 25)));
-    expect(error).toMatchObject({ code: transient ? 'E_CONNECTION' : 'E_CAPABILITY', transient });
+    expect(error).toMatchObject({ code: transient ? 'E_CONNECTION' : 'E_PROXY_FAILED', transient });
     expect(error.message).toBe(`SOCKS5 proxy 127.0.0.1 port ${socks.port}: cannot connect to mail.test port 25: ${text} (SOCKS5 reply 0x0${code})`);
     expect(exitStatusFor(error)).toBe(transient ? 75 : 69);
   });
@@ -253,7 +253,7 @@ describe('SOCKS5 failures', () => {
   it('an unassigned reply code is permanent (69)', async () => {
     const socks = await proxy({ reply: 0x09 });
     const error = await failure(connectTcp(via(socks, 'mail.test', 25)));
-    expect(error).toMatchObject({ code: 'E_CAPABILITY', transient: false });
+    expect(error).toMatchObject({ code: 'E_PROXY_FAILED', transient: false });
     expect(error.message).toContain('unassigned reply code (SOCKS5 reply 0x09)');
   });
 
@@ -270,7 +270,7 @@ describe('SOCKS5 failures', () => {
   it('a proxy that accepts none of our authentication methods (0xFF): 69', async () => {
     const socks = await proxy({ method: 0xff });
     const error = await failure(connectTcp(via(socks, 'mail.test', 25)));
-    expect(error).toMatchObject({ code: 'E_CAPABILITY', transient: false });
+    expect(error).toMatchObject({ code: 'E_PROXY_FAILED', transient: false });
     expect(error.message).toBe(`SOCKS5 proxy 127.0.0.1 port ${socks.port}: accepts none of our authentication methods (we offer only "no authentication", method 0x00)`);
     expect(exitStatusFor(error)).toBe(69);
   });
@@ -278,14 +278,14 @@ describe('SOCKS5 failures', () => {
   it('a proxy that picks a method we did not offer: 69', async () => {
     const socks = await proxy({ method: 0x02 });
     const error = await failure(connectTcp(via(socks, 'mail.test', 25)));
-    expect(error).toMatchObject({ code: 'E_CAPABILITY', transient: false });
+    expect(error).toMatchObject({ code: 'E_PROXY_FAILED', transient: false });
     expect(error.message).toContain('chose authentication method 0x02, which we did not offer');
   });
 
   it('not a SOCKS5 proxy at all (an SMTP server there): 69, saying what it sent', async () => {
     const socks = await proxy({ banner: Buffer.from('220 mail.test ESMTP\r\n') });
     const error = await failure(connectTcp(via(socks, 'mail.test', 25)));
-    expect(error).toMatchObject({ code: 'E_CAPABILITY', transient: false });
+    expect(error).toMatchObject({ code: 'E_PROXY_FAILED', transient: false });
     expect(error.message).toContain('does not speak SOCKS5: its answer to our greeting starts with 0x32 0x32 0x30');
     expect(error.message).toContain('"220 mail.test ESMTP"; is proxy_host/proxy_port a SOCKS5 proxy?');
   });

@@ -10,10 +10,11 @@ const chosen = (offered: readonly string[], options: ChooseOptions): string | un
   const result = chooseMechanism(offered, options);
   return 'mechanism' in result ? result.mechanism : undefined;
 };
-const refusal = (offered: readonly string[], options: ChooseOptions): string => {
+/** The refusal's text; its code says what is missing: the server's offer (E_CAPABILITY), our credentials, or outbox's support. */
+const refusal = (offered: readonly string[], options: ChooseOptions, code = 'E_CAPABILITY'): string => {
   const result = chooseMechanism(offered, options);
   if ('mechanism' in result) throw new Error(`chose ${result.mechanism}`);
-  expect(result.code).toBe('E_CAPABILITY');
+  expect(result.code).toBe(code);
   return result.error;
 };
 
@@ -67,8 +68,8 @@ describe('auth on', () => {
   });
 
   it('refuses a missing password, and points at EXTERNAL when a client certificate is there', () => {
-    expect(refusal(['PLAIN'], { ...TLS, hasSecret: false })).toMatch(/PLAIN needs a password, and none is configured/);
-    expect(refusal(['PLAIN', 'EXTERNAL'], { ...TLS, hasSecret: false, hasClientCertificate: true })).toMatch(/use "auth external"/);
+    expect(refusal(['PLAIN'], { ...TLS, hasSecret: false }, 'E_NO_CREDENTIALS')).toMatch(/PLAIN needs a password, and none is configured/);
+    expect(refusal(['PLAIN', 'EXTERNAL'], { ...TLS, hasSecret: false, hasClientCertificate: true }, 'E_NO_CREDENTIALS')).toMatch(/use "auth external"/);
     expect(chosen(['PLAIN'], { ...TLS, hasSecret: true })).toBe('PLAIN');
   });
 });
@@ -96,12 +97,12 @@ describe('auth METHOD', () => {
     ['ntlm', /NTLM is not supported by outbox: .*obsolete/],
     ['digest-md5', /DIGEST-MD5 is not supported by outbox: .*RFC 6331/],
   ])('refuses %s with the reason, offered or not', (method, message) => {
-    expect(refusal(ALL, { ...TLS, requested: method })).toMatch(message);
-    expect(refusal([], { ...TLS, requested: method })).toMatch(message);
+    expect(refusal(ALL, { ...TLS, requested: method }, 'E_NOT_SUPPORTED')).toMatch(message);
+    expect(refusal([], { ...TLS, requested: method }, 'E_NOT_SUPPORTED')).toMatch(message);
   });
 
   it('refuses an unknown method, listing the supported ones', () => {
-    expect(refusal(['X-FOO'], { ...TLS, requested: 'x-foo' })).toMatch(/unknown authentication method "x-foo"; outbox supports scram-sha-256-plus, .*xoauth2/);
+    expect(refusal(['X-FOO'], { ...TLS, requested: 'x-foo' }, 'E_NOT_SUPPORTED')).toMatch(/unknown authentication method "x-foo"; outbox supports scram-sha-256-plus, .*xoauth2/);
   });
 
   it('refuses -PLUS without channel binding', () => {
@@ -110,8 +111,8 @@ describe('auth METHOD', () => {
   });
 
   it('refuses EXTERNAL without a client certificate and a password method without a password', () => {
-    expect(refusal(['EXTERNAL'], { ...TLS, requested: 'external', hasClientCertificate: false })).toMatch(/client certificate/);
-    expect(refusal(['LOGIN'], { ...TLS, requested: 'login', hasSecret: false })).toMatch(/LOGIN needs a password/);
-    expect(refusal(['XOAUTH2'], { ...TLS, requested: 'xoauth2', hasSecret: false })).toMatch(/XOAUTH2 needs an OAuth2 access token/);
+    expect(refusal(['EXTERNAL'], { ...TLS, requested: 'external', hasClientCertificate: false }, 'E_NO_CREDENTIALS')).toMatch(/client certificate/);
+    expect(refusal(['LOGIN'], { ...TLS, requested: 'login', hasSecret: false }, 'E_NO_CREDENTIALS')).toMatch(/LOGIN needs a password/);
+    expect(refusal(['XOAUTH2'], { ...TLS, requested: 'xoauth2', hasSecret: false }, 'E_NO_CREDENTIALS')).toMatch(/XOAUTH2 needs an OAuth2 access token/);
   });
 });

@@ -46,7 +46,7 @@ describe('OAUTHBEARER (RFC 7628)', () => {
   });
 
   it('refuses a missing or unsafe token without echoing it, and bad host or port', () => {
-    expect(thrownOutboxError(() => oauthbearer.start({ user: 'u' })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => oauthbearer.start({ user: 'u' })).code).toBe('E_NO_CREDENTIALS');
     const error = thrownOutboxError(() => oauthbearer.start({ user: 'u', secret: 'secret-token\x01host=evil' }));
     expect(error.code).toBe('E_CONFIG');
     expect(error.message).not.toContain('secret-token');
@@ -83,8 +83,8 @@ describe('XOAUTH2', () => {
   });
 
   it('needs a user and a token', () => {
-    expect(thrownOutboxError(() => xoauth2.start({ user: '', secret: 'tok' })).code).toBe('E_CAPABILITY');
-    expect(thrownOutboxError(() => xoauth2.start({ user: 'u' })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => xoauth2.start({ user: '', secret: 'tok' })).code).toBe('E_NO_CREDENTIALS');
+    expect(thrownOutboxError(() => xoauth2.start({ user: 'u' })).code).toBe('E_NO_CREDENTIALS');
     expect(thrownOutboxError(() => xoauth2.start({ user: 'u\x01', secret: 'tok' })).code).toBe('E_CONFIG');
   });
 });

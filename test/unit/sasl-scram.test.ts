@@ -217,8 +217,8 @@ describe('SCRAM user names and credentials', () => {
   });
 
   it('needs a user and a password', () => {
-    expect(thrownOutboxError(() => scramSha256.start({ user: '', secret: 'pencil' })).code).toBe('E_CAPABILITY');
-    expect(thrownOutboxError(() => scramSha256.start({ user: 'user' })).code).toBe('E_CAPABILITY');
+    expect(thrownOutboxError(() => scramSha256.start({ user: '', secret: 'pencil' })).code).toBe('E_NO_CREDENTIALS');
+    expect(thrownOutboxError(() => scramSha256.start({ user: 'user' })).code).toBe('E_NO_CREDENTIALS');
   });
 });
 

@@ -49,9 +49,9 @@ describe('PLAIN (RFC 4616)', () => {
   });
 
   it('needs a user and a password, and refuses a NUL without echoing the password', () => {
-    expect(codeOf(() => plain.start({ user: '', secret: 'x' }))).toBe('E_CAPABILITY');
-    expect(codeOf(() => plain.start({ user: 'tim' }))).toBe('E_CAPABILITY');
-    expect(codeOf(() => plain.start({ user: 'tim', secret: '' }))).toBe('E_CAPABILITY');
+    expect(codeOf(() => plain.start({ user: '', secret: 'x' }))).toBe('E_NO_CREDENTIALS');
+    expect(codeOf(() => plain.start({ user: 'tim' }))).toBe('E_NO_CREDENTIALS');
+    expect(codeOf(() => plain.start({ user: 'tim', secret: '' }))).toBe('E_NO_CREDENTIALS');
     try {
       plain.start({ user: 'tim', secret: 'hunter2\0x' });
       expect.unreachable();
@@ -99,8 +99,8 @@ describe('LOGIN', () => {
   });
 
   it('needs a user and a password', () => {
-    expect(codeOf(() => login.start({ user: '', secret: 'x' }))).toBe('E_CAPABILITY');
-    expect(codeOf(() => login.start({ user: 'tim' }))).toBe('E_CAPABILITY');
+    expect(codeOf(() => login.start({ user: '', secret: 'x' }))).toBe('E_NO_CREDENTIALS');
+    expect(codeOf(() => login.start({ user: 'tim' }))).toBe('E_NO_CREDENTIALS');
   });
 });
 
@@ -124,8 +124,8 @@ describe('CRAM-MD5 (RFC 2195)', () => {
   });
 
   it('needs a user and a password', () => {
-    expect(codeOf(() => cramMd5.start({ user: 'tim' }))).toBe('E_CAPABILITY');
-    expect(codeOf(() => cramMd5.start({ user: '', secret: 'x' }))).toBe('E_CAPABILITY');
+    expect(codeOf(() => cramMd5.start({ user: 'tim' }))).toBe('E_NO_CREDENTIALS');
+    expect(codeOf(() => cramMd5.start({ user: '', secret: 'x' }))).toBe('E_NO_CREDENTIALS');
   });
 });
 
