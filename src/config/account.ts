@@ -111,6 +111,12 @@ export interface Settings {
 /** One layer of settings: defaults, an account's own, inherited, or the command line. */
 export type AccountSettings = Partial<Settings>;
 
+/** Where one setting was given: the line of a configuration file (an `eval` line for what it printed), or the command line. */
+export type SettingSource = { readonly file: string; readonly line: number } | 'command line';
+
+/** Where each setting that is not a built-in default was given; a later layer's setting replaces the earlier source. */
+export type SettingSources = Partial<Record<keyof Settings, SettingSource>>;
+
 /** Where an account was defined: a file and the line of its `account` command. */
 export interface AccountOrigin {
   readonly name: string;
@@ -118,6 +124,11 @@ export interface AccountOrigin {
   readonly file: string | null;
   /** The line of the `account` command; `null` when `file` is `null`. */
   readonly line: number | null;
+  /**
+   * Where its settings were given, so an error about one setting (a failing
+   * `passwordeval`) points at that setting's line rather than at the account's.
+   */
+  readonly sources?: SettingSources | undefined;
 }
 
 /** An account with every setting resolved. */

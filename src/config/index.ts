@@ -107,11 +107,12 @@ export {
   type AliasTable,
 } from './aliases.js';
 export { pretendLines, renderPretend, type Mode, type PretendInput, type PretendLine } from './pretend.js';
-export { firstOutputLine, type CommandOutcome, type CommandRunner } from './shell.js';
+export { firstOutputLine, type AsyncCommandRunner, type CommandOutcome, type CommandRunner } from './shell.js';
 export {
   homeDirectory,
   nodeFileSystem,
   secretToolKeyring,
+  asyncShellRunner,
   shellRunner,
   systemLoadRequest,
   systemSecretDeps,

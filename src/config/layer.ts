@@ -20,5 +20,6 @@ export function layer(...layers: readonly AccountSettings[]): AccountSettings {
 
 /** A complete account: the built-in defaults under `layers`. */
 export function resolveAccount(origin: AccountOrigin, ...layers: readonly AccountSettings[]): Account {
-  return { ...DEFAULT_SETTINGS, ...layer(...layers), name: origin.name, file: origin.file, line: origin.line } as Account;
+  const sources = origin.sources === undefined ? {} : { sources: origin.sources };
+  return { ...DEFAULT_SETTINGS, ...layer(...layers), name: origin.name, file: origin.file, line: origin.line, ...sources } as Account;
 }

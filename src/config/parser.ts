@@ -16,9 +16,9 @@
  * Every error is an OutboxError('E_CONFIG') whose message starts with `file:line: `,
  * except a failing `eval`, which is 'E_IO' (msmtp exits 74 for it).
  */
-import type { AccountOrigin, AccountSettings } from './account.js';
+import type { AccountOrigin, AccountSettings, SettingSources } from './account.js';
 import { ArgumentError, none, required } from './arguments.js';
-import { parseCommand } from './commands.js';
+import { COMMANDS, STRUCTURE_COMMANDS, parseCommand } from './commands.js';
 import { layer } from './layer.js';
 import { lex, lexLine, trimBlanks, type ConfigLine } from './lexer.js';
 import { errorAt, printable, type Location } from './location.js';
@@ -31,6 +31,8 @@ export interface AccountDefinition extends AccountOrigin {
   readonly defaults: AccountSettings;
   /** What the account inherited (`account x : a, b`) and then set itself. */
   readonly explicit: AccountSettings;
+  /** The line that set each key of `defaults` and `explicit` (the later one where both do). */
+  readonly sources: SettingSources;
 }
 
 export interface ParsedFile {
@@ -56,12 +58,13 @@ type Section =
 interface State {
   section: Section;
   defaults: AccountSettings;
+  defaultsSources: SettingSources;
   readonly accounts: AccountDefinition[];
   readonly passwordLines: number[];
 }
 
 export function parseConfigFile(content: Uint8Array | string, file: string, options: ParseOptions): ParsedFile {
-  const state: State = { section: { kind: 'none' }, defaults: {}, accounts: [], passwordLines: [] };
+  const state: State = { section: { kind: 'none' }, defaults: {}, defaultsSources: {}, accounts: [], passwordLines: [] };
   for (const line of lex(content, file)) {
     const effective = line.command === 'eval' ? evaluate(line, options.runCommand) : line;
     if (effective) apply(state, effective, options, effective !== line);
@@ -71,16 +74,16 @@ export function parseConfigFile(content: Uint8Array | string, file: string, opti
 
 /** The line an `eval` line stands for, or `null` when its command printed a blank line. */
 function evaluate(line: ConfigLine, runCommand: CommandRunner): ConfigLine | null {
-  const command = guarded(line, false, () => required(line.argument, { command: 'eval', home: '' }));
-  const output = firstOutputLine(command, runCommand(command));
+  const command = guarded(line, undefined, () => required(line.argument, { command: 'eval', home: '' }));
+  const output = firstOutputLine(runCommand(command));
   if (!output.ok) throw errorAt(line, `eval: ${output.reason}`, 'E_IO');
   const replacement = lexLine(output.line, line);
-  if (replacement?.command === 'eval') throw errorAt(line, `eval: the output of '${command}' is another eval command`);
+  if (replacement?.command === 'eval') throw errorAt(line, 'eval: the command printed another eval command');
   return replacement;
 }
 
 function apply(state: State, line: ConfigLine, options: ParseOptions, fromEval: boolean): void {
-  guarded(line, fromEval, () => {
+  guarded(line, fromEval ? line.command : undefined, () => {
     if (line.command === 'defaults') {
       none(line.argument, { command: 'defaults', home: '' });
       state.section = { kind: 'defaults' };
@@ -95,15 +98,28 @@ function apply(state: State, line: ConfigLine, options: ParseOptions, fromEval: 
 function set(state: State, line: ConfigLine, settings: AccountSettings): void {
   if (line.command === 'password' && settings.password) state.passwordLines.push(line.line);
   if (state.section.kind === 'none') {
-    addAccount(state, { name: 'default', file: line.file, line: line.line, defaults: {}, explicit: {} });
+    addAccount(state, { name: 'default', file: line.file, line: line.line, defaults: {}, explicit: {}, sources: {} });
   }
   const section = state.section;
+  const sources = sourcesAt(line, settings);
   if (section.kind === 'defaults') {
     state.defaults = layer(state.defaults, settings);
+    state.defaultsSources = { ...state.defaultsSources, ...sources };
   } else if (section.kind === 'account') {
     const account = state.accounts[section.index]!;
-    state.accounts[section.index] = { ...account, explicit: layer(account.explicit, settings) };
+    state.accounts[section.index] = { ...account, explicit: layer(account.explicit, settings), sources: { ...account.sources, ...sources } };
   }
+}
+
+/** Each key `settings` sets, at `line` (for a line printed by `eval`, the `eval` line). */
+function sourcesAt(line: Location, settings: AccountSettings): SettingSources {
+  const at = { file: line.file, line: line.line };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined).map(([key]) => [key, at]));
+}
+
+/** The sources of what a parent account passes on: its explicit settings, not its defaults. */
+function explicitSources(parent: AccountDefinition): SettingSources {
+  return Object.fromEntries(Object.entries(parent.sources).filter(([key]) => key in parent.explicit));
 }
 
 function addAccount(state: State, definition: AccountDefinition): void {
@@ -117,9 +133,11 @@ function startAccount(state: State, line: ConfigLine): void {
   const inherited = parents.map((parent) => {
     const definition = state.accounts.find((a) => a.name === parent);
     if (!definition) throw new ArgumentError(`account ${parent} not (yet) defined`);
-    return definition.explicit;
+    return definition;
   });
-  addAccount(state, { name, file: line.file, line: line.line, defaults: state.defaults, explicit: layer(...inherited) });
+  const explicit = layer(...inherited.map((parent) => parent.explicit));
+  const sources = Object.assign({}, state.defaultsSources, ...inherited.map(explicitSources)) as SettingSources;
+  addAccount(state, { name, file: line.file, line: line.line, defaults: state.defaults, explicit, sources });
 }
 
 /** `NAME`, or `NAME : A, B` with blanks allowed around `:` and `,`. */
@@ -138,12 +156,19 @@ function accountHeader(argument: string): { name: string; parents: string[] } {
   return { name, parents };
 }
 
-/** Runs `step`, turning an ArgumentError into an error at the line. */
-function guarded<T>(location: Location, fromEval: boolean, step: () => T): T {
+/**
+ * Runs `step`, turning an ArgumentError into an error at the line. For a line
+ * an `eval` command printed (`printed`: its command word), the message names
+ * only a known command word: the line may be a secret (an `eval` meant as
+ * `passwordeval` prints just the password).
+ */
+function guarded<T>(location: Location, printed: string | undefined, step: () => T): T {
   try {
     return step();
   } catch (error) {
     if (!(error instanceof ArgumentError)) throw error;
-    throw errorAt(location, printable(error.message) + (fromEval ? ' (in the line printed by eval)' : ''));
+    if (printed === undefined) throw errorAt(location, printable(error.message));
+    const known = Object.hasOwn(COMMANDS, printed) || (STRUCTURE_COMMANDS as readonly string[]).includes(printed);
+    throw errorAt(location, `eval: the command printed ${known ? `a ${printed} line that is not valid` : 'an unknown command'} (the line is not shown: it may hold a secret)`);
   }
 }

@@ -10,13 +10,14 @@
  * 4. `~/.netrc`, then the system netrc (`/etc/netrc`): machine H, login U;
  * 5. a prompt on the terminal, only when there is one (injected as `prompt`).
  *
- * No password, and no command output, ever appears in an error message.
+ * No password, no command and no command output ever appears in an error
+ * message: a failing `passwordeval` is named by its own `file:line`.
  */
 import { OutboxError } from '../errors.js';
 import type { Account } from './account.js';
 import { findNetrcPassword, parseNetrc } from './netrc.js';
-import { firstOutputLine, type CommandRunner } from './shell.js';
-import { describeAccount } from './validate.js';
+import { firstOutputLine, type AsyncCommandRunner } from './shell.js';
+import { describeSetting } from './validate.js';
 
 export const SYSTEM_NETRC_FILE = '/etc/netrc';
 
@@ -29,8 +30,8 @@ export interface KeyringQuery {
 }
 
 export interface SecretDeps {
-  /** Runs `passwordeval` commands. */
-  readonly runCommand: CommandRunner;
+  /** Runs `passwordeval` commands without blocking: a pinentry may take a while. */
+  readonly runCommand: AsyncCommandRunner;
   /** Looks the password up in the keyring; `undefined` when absent or when there is no keyring. */
   readonly keyring?: ((query: KeyringQuery) => string | undefined | Promise<string | undefined>) | undefined;
   /** Reads a netrc file; throws when it cannot (the file is then skipped). */
@@ -47,13 +48,13 @@ export interface ResolvedPassword {
   readonly source: PasswordSource;
 }
 
-type PasswordAccount = Pick<Account, 'name' | 'file' | 'line' | 'host' | 'user' | 'password' | 'passwordeval'>;
+type PasswordAccount = Pick<Account, 'name' | 'file' | 'line' | 'sources' | 'host' | 'user' | 'password' | 'passwordeval'>;
 
 /** The password for the account, or `undefined` when no source has one. */
 export async function resolvePassword(account: PasswordAccount, deps: SecretDeps): Promise<ResolvedPassword | undefined> {
   if (account.password !== null) return { password: account.password, source: 'password' };
   if (account.passwordeval !== null) {
-    return { password: evaluatePassword(account, account.passwordeval, deps), source: 'passwordeval' };
+    return { password: await evaluatePassword(account, account.passwordeval, deps), source: 'passwordeval' };
   }
   const { host, user } = account;
   if (host !== null && user !== null) {
@@ -68,9 +69,9 @@ export async function resolvePassword(account: PasswordAccount, deps: SecretDeps
   return typed === undefined ? undefined : { password: typed, source: 'prompt' };
 }
 
-function evaluatePassword(account: PasswordAccount, command: string, deps: SecretDeps): string {
-  const output = firstOutputLine(command, deps.runCommand(command));
-  if (!output.ok) throw new OutboxError('E_CONFIG', `${describeAccount(account)}: passwordeval: ${output.reason}`);
+async function evaluatePassword(account: PasswordAccount, command: string, deps: SecretDeps): Promise<string> {
+  const output = firstOutputLine(await deps.runCommand(command));
+  if (!output.ok) throw new OutboxError('E_CONFIG', `${describeSetting(account, 'passwordeval')}: ${output.reason}`);
   return output.line;
 }
 

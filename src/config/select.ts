@@ -19,7 +19,7 @@
  * (`validate.ts`).
  */
 import { OutboxError } from '../errors.js';
-import type { AccountOrigin, AccountSettings } from './account.js';
+import type { AccountOrigin, AccountSettings, SettingSources } from './account.js';
 import type { Configuration } from './files.js';
 import { fnmatch, isPattern } from './fnmatch.js';
 import { layer, resolveAccount } from './layer.js';
@@ -128,10 +128,17 @@ function environmentSettings(request: ChooseRequest): AccountSettings | undefine
 
 function build(origin: AccountOrigin, layers: readonly AccountSettings[], request: ChooseRequest): ReadyAccount {
   const { from: cliFrom, ...commandLine } = request.commandLine ?? {};
-  const account = resolveAccount(origin, ...layers, commandLine);
   const override = request.envelopeFrom ?? cliFrom;
-  const from = override !== undefined && account.allow_from_override ? override : account.from;
-  return finalizeAccount({ ...account, from });
+  const account = resolveAccount(origin, ...layers, commandLine);
+  const overridden = override !== undefined && account.allow_from_override;
+  const sources = { ...origin.sources, ...commandLineSources(overridden ? { ...commandLine, from: override } : commandLine) };
+  return finalizeAccount({ ...account, from: overridden ? override : account.from, sources });
+}
+
+/** Every setting the command line gives comes from there, whatever the file said. */
+function commandLineSources(commandLine: AccountSettings): SettingSources {
+  const keys = Object.entries(commandLine).filter(([, value]) => value !== undefined).map(([key]) => key);
+  return Object.fromEntries(keys.map((key) => [key, 'command line' as const]));
 }
 
 function notFound(name: string, config: Configuration): OutboxError {

@@ -1,7 +1,12 @@
 /**
  * Running `eval` and `passwordeval` commands: the runner is injected (tests
- * pass a fake; `system.ts` has the real one: `/bin/sh -c`, stdin from
- * /dev/null, bounded time), and the interpretation of what it returns is pure.
+ * pass a fake; `system.ts` and `child-process.ts` have the real ones:
+ * `/bin/sh -c`, stdin from /dev/null, bounded time), and the interpretation
+ * of what it returns is pure.
+ *
+ * A command routinely holds a secret (`echo pw`, `curl -u user:pass …`), so
+ * nothing here ever puts the command, or what it printed, into a message:
+ * callers name the setting and its line instead.
  */
 
 /** What running a command produced. */
@@ -12,27 +17,33 @@ export interface CommandOutcome {
   readonly status: number | null;
   /** The signal that ended it, if any. */
   readonly signal?: string | null;
-  /** Why it could not run or was stopped: "spawn /bin/sh ENOENT", "timed out after 120 s"… */
+  /**
+   * Why it could not run or was stopped, as the end of a sentence starting
+   * "the command …": "could not be run (ENOENT)", "timed out after 120 s".
+   * Never the command's text.
+   */
   readonly error?: string;
 }
 
-/** Runs a shell command line with stdin from /dev/null and returns its output. */
+/** Runs a shell command line with stdin from /dev/null and returns its output; blocks (the parser's `eval`). */
 export type CommandRunner = (command: string) => CommandOutcome;
+
+/** The same without blocking the event loop (`passwordeval`, run while nothing else may wait on us). */
+export type AsyncCommandRunner = (command: string) => Promise<CommandOutcome>;
 
 export type FirstLine = { readonly ok: true; readonly line: string } | { readonly ok: false; readonly reason: string };
 
 /**
  * The first line of a command's output, without its line ending. A command
  * that cannot run, fails (non-zero status, killed) or prints nothing is a
- * failure; the reason names the command, never its output.
+ * failure; the reason says which, never naming the command or its output.
  */
-export function firstOutputLine(command: string, outcome: CommandOutcome): FirstLine {
-  const quoted = `'${command}'`;
-  if (outcome.error !== undefined) return { ok: false, reason: `cannot run ${quoted}: ${outcome.error}` };
-  if (outcome.status === null) return { ok: false, reason: `${quoted} was killed by ${outcome.signal ?? 'a signal'}` };
-  if (outcome.status !== 0) return { ok: false, reason: `${quoted} failed with exit status ${outcome.status}` };
+export function firstOutputLine(outcome: CommandOutcome): FirstLine {
+  if (outcome.error !== undefined) return { ok: false, reason: `the command ${outcome.error}` };
+  if (outcome.status === null) return { ok: false, reason: `the command was killed by ${outcome.signal ?? 'a signal'}` };
+  if (outcome.status !== 0) return { ok: false, reason: `the command failed with exit status ${outcome.status}` };
   const text = typeof outcome.stdout === 'string' ? outcome.stdout : Buffer.from(outcome.stdout).toString('utf8');
-  if (text === '') return { ok: false, reason: `cannot read output of ${quoted}` };
+  if (text === '') return { ok: false, reason: 'the command printed nothing' };
   const end = text.indexOf('\n');
   const line = end < 0 ? text : text.slice(0, end);
   return { ok: true, line: line.endsWith('\r') ? line.slice(0, -1) : line };

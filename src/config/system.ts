@@ -2,7 +2,8 @@
  * The real-world implementations of what the configuration pipeline takes as
  * injected dependencies: the file system, the shell that runs `eval` and
  * `passwordeval`, the keyring (secret-tool), the terminal prompt, and the
- * values of `%U %H %C %M`. Everything else in `src/config/` is pure.
+ * values of `%U %H %C %M`. Everything else in `src/config/` is pure (but
+ * `child-process.ts`, which this file uses).
  */
 import { spawnSync } from 'node:child_process';
 import { promises as dns } from 'node:dns';
@@ -14,7 +15,8 @@ import type { FileSystem, LoadRequest } from './files.js';
 import type { SubstitutionInputs } from './expand.js';
 import { strerror } from './files.js';
 import type { KeyringQuery, SecretDeps } from './secrets.js';
-import type { CommandOutcome, CommandRunner } from './shell.js';
+import { runChild } from './child-process.js';
+import type { AsyncCommandRunner, CommandOutcome, CommandRunner } from './shell.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -44,7 +46,7 @@ export function systemLoadRequest(userFile?: string): LoadRequest {
 /** Everything `resolvePassword` needs, from this process. */
 export function systemSecretDeps(env: Env = process.env): SecretDeps {
   return {
-    runCommand: shellRunner(),
+    runCommand: asyncShellRunner(),
     keyring: secretToolKeyring(env),
     readFile: (path) => fs.readFileSync(path),
     home: homeDirectory(env),
@@ -59,41 +61,54 @@ export interface ShellOptions {
   readonly maxBytes?: number;
 }
 
-/** `/bin/sh -c COMMAND`, stdin from /dev/null, stderr to ours, bounded in time and output. */
+const SHELL_TIMEOUT_MS = 120_000;
+const SHELL_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * `/bin/sh -c COMMAND` for the parser's `eval`, which is synchronous: stdin
+ * from /dev/null, stderr to ours, bounded in time and output. It blocks, but
+ * only while the files are read, before any connection or timer exists.
+ */
 export function shellRunner(options: ShellOptions = {}): CommandRunner {
-  const timeout = options.timeoutMs ?? 120_000;
+  const timeout = options.timeoutMs ?? SHELL_TIMEOUT_MS;
   return (command) => {
     const result = spawnSync('/bin/sh', ['-c', command], {
       stdio: ['ignore', 'pipe', 'inherit'],
       timeout,
-      maxBuffer: options.maxBytes ?? 16 * 1024 * 1024,
+      maxBuffer: options.maxBytes ?? SHELL_MAX_BYTES,
       killSignal: 'SIGKILL',
     });
     return outcomeOf(result, timeout);
   };
 }
 
+/** The same for `passwordeval`, as a child process we wait for without blocking. */
+export function asyncShellRunner(options: ShellOptions = {}): AsyncCommandRunner {
+  const limits = { timeoutMs: options.timeoutMs ?? SHELL_TIMEOUT_MS, maxBytes: options.maxBytes ?? SHELL_MAX_BYTES };
+  return (command) => runChild('/bin/sh', ['-c', command], { ...limits, stderr: 'inherit' });
+}
+
+/** spawnSync's error messages name the program and its arguments (the command): only the error code is kept. */
 function outcomeOf(result: ReturnType<typeof spawnSync>, timeout: number): CommandOutcome {
   const stdout = result.stdout ?? Buffer.alloc(0);
   const code = (result.error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOBUFS' && Buffer.from(stdout).includes(0x0a)) return { stdout, status: 0 };
   if (code === 'ETIMEDOUT') return { stdout, status: null, error: `timed out after ${timeout / 1000} s` };
   if (code === 'ENOBUFS') return { stdout, status: null, error: 'printed too much without a line break' };
-  if (result.error) return { stdout, status: null, error: result.error.message };
+  if (result.error) return { stdout, status: null, error: `could not be run (${code ?? 'error'})` };
   return { stdout, status: result.status, signal: result.signal };
 }
 
-/** `secret-tool lookup host H service smtp user U`, when secret-tool is on the PATH. */
-export function secretToolKeyring(env: Env = process.env): ((query: KeyringQuery) => string | undefined) | undefined {
+/** `secret-tool lookup host H service smtp user U`, when secret-tool is on the PATH; any failure means "not in the keyring". */
+export function secretToolKeyring(env: Env = process.env): ((query: KeyringQuery) => Promise<string | undefined>) | undefined {
   const program = findProgram('secret-tool', env);
   if (!program) return undefined;
-  return ({ host, service, user }) => {
-    const result = spawnSync(program, ['lookup', 'host', host, 'service', service, 'user', user], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 30_000,
-    });
-    if (result.status !== 0 || !result.stdout || result.stdout.length === 0) return undefined;
-    return result.stdout.toString('utf8').replace(/\r?\n$/, '');
+  return async ({ host, service, user }) => {
+    const args = ['lookup', 'host', host, 'service', service, 'user', user];
+    const result = await runChild(program, args, { timeoutMs: 30_000, maxBytes: SHELL_MAX_BYTES, stderr: 'ignore' });
+    const stdout = Buffer.from(result.stdout);
+    if (result.status !== 0 || stdout.length === 0) return undefined;
+    return stdout.toString('utf8').replace(/\r?\n$/, '');
   };
 }
 

@@ -5,7 +5,7 @@
  * a broken account elsewhere in the file does not matter until it is used.
  */
 import { OutboxError } from '../errors.js';
-import { DEFAULT_PROXY_PORT, defaultPort, type Account } from './account.js';
+import { DEFAULT_PROXY_PORT, defaultPort, type Account, type Settings } from './account.js';
 
 /** An account that passed the checks; its port is known. */
 export interface ReadyAccount extends Account {
@@ -37,4 +37,16 @@ function accountProblem(account: Account, port: number | null): string | undefin
 /** "file:12: account work", or "account (command line)" for an account without a file. */
 export function describeAccount(account: Pick<Account, 'name' | 'file' | 'line'>): string {
   return account.file === null ? `account ${account.name}` : `${account.file}:${account.line ?? 0}: account ${account.name}`;
+}
+
+/**
+ * Where one setting was given, for an error about it: "file:7: passwordeval"
+ * (the setting's own line), "passwordeval (command line)", or, when the
+ * source is unknown, the account and the setting.
+ */
+export function describeSetting(account: Pick<Account, 'name' | 'file' | 'line' | 'sources'>, setting: keyof Settings): string {
+  const source = account.sources?.[setting];
+  if (source === 'command line') return `${setting} (command line)`;
+  if (source !== undefined) return `${source.file}:${source.line}: ${setting}`;
+  return `${describeAccount(account)}: ${setting}`;
 }

@@ -141,6 +141,29 @@ describe('parseConfigFile: errors carry file:line', () => {
   });
 });
 
+describe('parseConfigFile: where each setting was set', () => {
+  const at = (line: number) => ({ file: 'rc', line });
+
+  it('records the line of each setting: defaults, inherited, own, later wins', () => {
+    const text = 'defaults\npasswordeval d-cmd\nport 1\naccount a\nhost ha\npasswordeval a-cmd\naccount b : a\nport 2\naccount c\nhost hc\n';
+    const parsed = parse(text);
+    expect(account(parsed, 'a').sources).toMatchObject({ passwordeval: at(6), port: at(3), host: at(5) });
+    expect(account(parsed, 'b').sources).toMatchObject({ passwordeval: at(6), port: at(8), host: at(5) });
+    expect(account(parsed, 'c').sources).toMatchObject({ passwordeval: at(2), port: at(3), host: at(10) });
+  });
+
+  it('gives what an eval line printed the eval line', () => {
+    const parsed = parse('account x\nhost h\n\neval pe\n', fakeRunner({ pe: 'passwordeval pass show smtp\n' }));
+    expect(account(parsed, 'x').sources?.passwordeval).toEqual(at(4));
+  });
+
+  it('passes on what a parent set, not its defaults', () => {
+    const parsed = parse('account a\nhost ha\ndefaults\ntls on\naccount b : a\n');
+    expect(account(parsed, 'b').sources).toEqual({ host: at(2), tls: at(4) });
+    expect(account(parsed, 'a').sources).toEqual({ host: at(2) });
+  });
+});
+
 describe('parseConfigFile: eval', () => {
   it('replaces the line with the first line the command prints', () => {
     const runner = fakeRunner({ 'echo port 26': 'port 26\n', 'two lines': 'port 28\nport 29\n', 'crlf': 'port 30\r\n' });
@@ -166,12 +189,13 @@ describe('parseConfigFile: eval', () => {
 
   it.each([
     ['eval\n', 'rc:1: command eval needs an argument', 'E_CONFIG'],
-    ['eval true\n', "rc:1: eval: cannot read output of 'true'", 'E_IO'],
-    ['eval false\n', "rc:1: eval: 'false' failed with exit status 1", 'E_IO'],
-    ['eval killed\n', "rc:1: eval: 'killed' was killed by SIGKILL", 'E_IO'],
-    ['eval slow\n', "rc:1: eval: cannot run 'slow': timed out after 120 s", 'E_IO'],
-    ['eval foo\n', 'rc:1: unknown command foo (in the line printed by eval)', 'E_CONFIG'],
-    ['eval again\n', "rc:1: eval: the output of 'again' is another eval command", 'E_CONFIG'],
+    ['eval true\n', 'rc:1: eval: the command printed nothing', 'E_IO'],
+    ['eval false\n', 'rc:1: eval: the command failed with exit status 1', 'E_IO'],
+    ['eval killed\n', 'rc:1: eval: the command was killed by SIGKILL', 'E_IO'],
+    ['eval slow\n', 'rc:1: eval: the command timed out after 120 s', 'E_IO'],
+    ['eval foo\n', 'rc:1: eval: the command printed an unknown command (the line is not shown: it may hold a secret)', 'E_CONFIG'],
+    ['eval port\n', 'rc:1: eval: the command printed a port line that is not valid (the line is not shown: it may hold a secret)', 'E_CONFIG'],
+    ['eval again\n', 'rc:1: eval: the command printed another eval command', 'E_CONFIG'],
   ])('%j → %s', (text, message, code) => {
     const runner = fakeRunner({
       true: '',
@@ -179,6 +203,7 @@ describe('parseConfigFile: eval', () => {
       killed: { stdout: '', status: null, signal: 'SIGKILL' },
       slow: { stdout: '', status: null, error: 'timed out after 120 s' },
       foo: 'foo bar\n',
+      port: 'port hunter2\n',
       again: 'eval echo port 30\n',
     });
     const error = failure(text, runner);
@@ -187,8 +212,26 @@ describe('parseConfigFile: eval', () => {
   });
 
   it('never puts a password printed by eval into an error', () => {
-    const runner = fakeRunner({ pw: 'passwrd hunter2\n' });
+    const runner = fakeRunner({ pw: 'passwrd hunter2\n', bare: 'hunter2\n' });
     expect(failure('account x\neval pw\n', runner).message).not.toContain('hunter2');
+    // An eval meant as passwordeval: the password alone is "an unknown command".
+    expect(failure('account x\neval bare\n', runner).message).not.toContain('hunter2');
+  });
+
+  it('never puts the command into an error, whatever went wrong', () => {
+    const command = "curl -su bob:hunter2 https://vault.example/rc";
+    const outcomes: CommandOutcome[] = [
+      { stdout: '', status: 0 },
+      { stdout: '', status: 22 },
+      { stdout: '', status: null, signal: 'SIGKILL' },
+      { stdout: '', status: null, error: 'could not be run (ENOENT)' },
+    ];
+    for (const outcome of outcomes) {
+      const message = failure(`account x\n\neval ${command}\n`, fakeRunner({ [command]: outcome })).message;
+      expect(message).toMatch(/^rc:3: eval: the command /);
+      expect(message).not.toContain('curl');
+      expect(message).not.toContain('hunter2');
+    }
   });
 });
 

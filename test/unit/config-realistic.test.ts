@@ -144,7 +144,7 @@ describe('a realistic multi-account file', () => {
     const cfg = load(runner);
     const { account } = chooseAccount(cfg, { envelopeFrom: 'bob@work.example' });
     expect(runner.ran).toEqual([]);
-    const secret = await resolvePassword(account, { runCommand: runner, readFile: () => '', home: HOME_DIR });
+    const secret = await resolvePassword(account, { runCommand: async (c) => runner(c), readFile: () => '', home: HOME_DIR });
     expect(secret).toEqual({ password: 'work-secret', source: 'passwordeval' });
     expect(runner.ran).toEqual(['echo work-secret']);
   });

@@ -28,7 +28,7 @@ function deps(
     calls,
     home: '/home/u',
     systemNetrc: '/sys/netrc',
-    runCommand: (command) => {
+    runCommand: async (command) => {
       calls.ran.push(command);
       return options.commands?.[command] ?? { stdout: '', status: 127 };
     },
@@ -76,15 +76,27 @@ describe('resolvePassword: sources in msmtp order', () => {
     expect((await resolvePassword({ ...ACCOUNT, passwordeval: 'long' }, d))!.password).toBe(token);
   });
 
+  const COMMAND = "curl -su bob:hunter2 https://vault.example/smtp";
+  const AT_LINE_9 = { sources: { passwordeval: { file: '/home/u/.msmtprc', line: 9 } } };
   it.each([
-    [{ stdout: '', status: 0 }, "/home/u/.msmtprc:4: account work: passwordeval: cannot read output of 'cmd'"],
-    [{ stdout: 'hunter2\n', status: 1 }, "/home/u/.msmtprc:4: account work: passwordeval: 'cmd' failed with exit status 1"],
-    [{ stdout: 'hunter2', status: null, error: 'timed out after 120 s' }, "/home/u/.msmtprc:4: account work: passwordeval: cannot run 'cmd': timed out after 120 s"],
-  ])('2. a failing passwordeval is a configuration error without the output (%j)', async (outcome, message) => {
-    const error = await resolvePassword({ ...ACCOUNT, passwordeval: 'cmd' }, deps({ commands: { cmd: outcome } })).catch((e: unknown) => e);
+    [{ stdout: '', status: 0 }, '/home/u/.msmtprc:9: passwordeval: the command printed nothing'],
+    [{ stdout: 'hunter2\n', status: 1 }, '/home/u/.msmtprc:9: passwordeval: the command failed with exit status 1'],
+    [{ stdout: 'hunter2', status: null, signal: 'SIGTERM' }, '/home/u/.msmtprc:9: passwordeval: the command was killed by SIGTERM'],
+    [{ stdout: 'hunter2', status: null, error: 'timed out after 120 s' }, '/home/u/.msmtprc:9: passwordeval: the command timed out after 120 s'],
+    [{ stdout: '', status: null, error: 'could not be run (ENOENT)' }, '/home/u/.msmtprc:9: passwordeval: the command could not be run (ENOENT)'],
+  ])('2. a failing passwordeval is a configuration error at its own line, without the command or its output (%j)', async (outcome, message) => {
+    const error = await resolvePassword({ ...ACCOUNT, ...AT_LINE_9, passwordeval: COMMAND }, deps({ commands: { [COMMAND]: outcome } })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutboxError);
     expect(error).toMatchObject({ code: 'E_CONFIG', message });
     expect((error as Error).message).not.toContain('hunter2');
+    expect((error as Error).message).not.toContain('curl');
+  });
+
+  it('2. a failing passwordeval from the command line, or of unknown origin, is named so', async () => {
+    const failing = deps({ commands: { [COMMAND]: { stdout: '', status: 3 } } });
+    const fromCli = { ...ACCOUNT, sources: { passwordeval: 'command line' as const }, passwordeval: COMMAND };
+    await expect(resolvePassword(fromCli, failing)).rejects.toThrow(/^passwordeval \(command line\): the command failed with exit status 3$/);
+    await expect(resolvePassword({ ...ACCOUNT, passwordeval: COMMAND }, failing)).rejects.toThrow(/^\/home\/u\/\.msmtprc:4: account work: passwordeval: the command failed/);
   });
 
   it('3. the keyring, asked with host, service smtp and user', async () => {
@@ -159,11 +171,11 @@ describe('firstOutputLine', () => {
     [{ stdout: Buffer.from('ü\r\n'), status: 0 }, { ok: true, line: 'ü' }],
     [{ stdout: '\n', status: 0 }, { ok: true, line: '' }],
     [{ stdout: 'no newline', status: 0 }, { ok: true, line: 'no newline' }],
-    [{ stdout: '', status: 0 }, { ok: false, reason: "cannot read output of 'c'" }],
-    [{ stdout: 'x', status: 2 }, { ok: false, reason: "'c' failed with exit status 2" }],
-    [{ stdout: 'x', status: null, signal: 'SIGTERM' }, { ok: false, reason: "'c' was killed by SIGTERM" }],
-    [{ stdout: '', status: null, error: 'spawn /bin/sh ENOENT' }, { ok: false, reason: "cannot run 'c': spawn /bin/sh ENOENT" }],
+    [{ stdout: '', status: 0 }, { ok: false, reason: 'the command printed nothing' }],
+    [{ stdout: 'x', status: 2 }, { ok: false, reason: 'the command failed with exit status 2' }],
+    [{ stdout: 'x', status: null, signal: 'SIGTERM' }, { ok: false, reason: 'the command was killed by SIGTERM' }],
+    [{ stdout: '', status: null, error: 'could not be run (ENOENT)' }, { ok: false, reason: 'the command could not be run (ENOENT)' }],
   ])('%j → %j', (outcome, result) => {
-    expect(firstOutputLine('c', outcome)).toEqual(result);
+    expect(firstOutputLine(outcome)).toEqual(result);
   });
 });

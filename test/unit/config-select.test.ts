@@ -231,3 +231,18 @@ describe('commandLineAccount (--host)', () => {
     expect(account).toMatchObject({ host: 'mx', port: 587, from: 'a@b', file: null, domain: 'localhost' });
   });
 });
+
+describe('where the chosen account got each setting', () => {
+  const rc = config('account a\nhost h\nfrom a@example.org\npasswordeval pass show a\n');
+
+  it('keeps the file lines, and says "command line" for what the command line replaced', () => {
+    const fromFile = chooseAccount(rc, { account: 'a' }).account;
+    expect(fromFile.sources).toMatchObject({ host: { file: 'rc', line: 2 }, passwordeval: { file: 'rc', line: 4 } });
+    const overridden = chooseAccount(rc, { account: 'a', envelopeFrom: 'b@example.org', commandLine: { passwordeval: 'other' } }).account;
+    expect(overridden.sources).toMatchObject({ host: { file: 'rc', line: 2 }, passwordeval: 'command line', from: 'command line' });
+  });
+
+  it('has only command-line sources for --host', () => {
+    expect(commandLineAccount({ commandLine: { host: 'h', passwordeval: 'x' } }).account.sources).toEqual({ host: 'command line', passwordeval: 'command line' });
+  });
+});

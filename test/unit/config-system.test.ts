@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfiguration } from '../../src/config/files.js';
 import { firstOutputLine } from '../../src/config/shell.js';
 import {
+  asyncShellRunner,
   homeDirectory,
   nodeFileSystem,
   secretToolKeyring,
@@ -16,30 +17,61 @@ import { OutboxError } from '../../src/errors.js';
 const dir = mkdtempSync(join(tmpdir(), 'outbox-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('shellRunner', () => {
-  const run = shellRunner({ timeoutMs: 2000, maxBytes: 4096 });
-  const first = (command: string) => firstOutputLine(command, run(command));
+/** The same checks for the parser's blocking runner (`eval`) and passwordeval's child process. */
+const runners = {
+  shellRunner: (o: { timeoutMs?: number; maxBytes?: number }) => {
+    const run = shellRunner(o);
+    return async (command: string) => run(command);
+  },
+  asyncShellRunner,
+};
 
-  it('runs through /bin/sh and returns the first line', () => {
-    expect(first('echo "port  26" | tr -s " "; echo second')).toEqual({ ok: true, line: 'port 26' });
+describe.each(Object.entries(runners))('%s', (_name, makeRunner) => {
+  const run = makeRunner({ timeoutMs: 2000, maxBytes: 4096 });
+  const first = async (command: string) => firstOutputLine(await run(command));
+
+  it('runs through /bin/sh and returns the first line', async () => {
+    expect(await first('echo "port  26" | tr -s " "; echo second')).toEqual({ ok: true, line: 'port 26' });
   });
 
-  it('gives the command /dev/null as stdin, so it never swallows the mail', () => {
-    expect(first('cat')).toEqual({ ok: false, reason: "cannot read output of 'cat'" });
+  it('gives the command /dev/null as stdin, so it never swallows the mail', async () => {
+    expect(await first('cat')).toEqual({ ok: false, reason: 'the command printed nothing' });
   });
 
-  it('reports a failing command', () => {
-    expect(first('echo x; exit 3')).toEqual({ ok: false, reason: "'echo x; exit 3' failed with exit status 3" });
+  it('reports a failing command without its text', async () => {
+    expect(await first('echo x; exit 3')).toEqual({ ok: false, reason: 'the command failed with exit status 3' });
   });
 
-  it('stops a command that runs too long', () => {
-    const outcome = shellRunner({ timeoutMs: 200 })('sleep 5');
+  it('reports a command killed by a signal', async () => {
+    expect(await first('kill -TERM $$')).toEqual({ ok: false, reason: 'the command was killed by SIGTERM' });
+  });
+
+  it('stops a command that runs too long, killing it', async () => {
+    const outcome = await makeRunner({ timeoutMs: 200 })('sleep 5');
     expect(outcome.error).toBe('timed out after 0.2 s');
   });
 
-  it('stops reading a command that prints without end, keeping the first line', () => {
-    expect(first('yes')).toEqual({ ok: true, line: 'y' });
-    expect(firstOutputLine('x', run('while :; do printf x; done')).ok).toBe(false);
+  it('stops reading a command that prints without end, keeping the first line', async () => {
+    expect(await first('yes')).toEqual({ ok: true, line: 'y' });
+    expect(firstOutputLine(await run('while :; do printf x; done')).ok).toBe(false);
+  });
+});
+
+describe('asyncShellRunner', () => {
+  it('leaves the event loop free while the command runs', async () => {
+    // The command waits for a file that only our event loop creates: with a
+    // blocking runner it would wait until its time limit.
+    const flag = join(dir, 'loop-ran');
+    const timer = setTimeout(() => writeFileSync(flag, ''), 1);
+    const outcome = await asyncShellRunner({ timeoutMs: 30_000 })(`while [ ! -e '${flag}' ]; do sleep 0.01; done; echo done`);
+    clearTimeout(timer);
+    expect(firstOutputLine(outcome)).toEqual({ ok: true, line: 'done' });
+  });
+
+  it('says a program that cannot be run could not be run, naming only the error', async () => {
+    const { runChild } = await import('../../src/config/child-process.js');
+    const outcome = await runChild(join(dir, 'no-such-program'), ['hunter2'], { timeoutMs: 1000, maxBytes: 100, stderr: 'ignore' });
+    expect(outcome.error).toBe('could not be run (ENOENT)');
   });
 });
 
@@ -59,8 +91,8 @@ describe('secretToolKeyring', () => {
     );
     const keyring = secretToolKeyring({ PATH: `/usr/bin:${bin}` })!;
     expect(keyring).toBeDefined();
-    expect(keyring({ host: 'smtp.example', service: 'smtp', user: 'bob' })).toBe('k3y');
-    expect(keyring({ host: 'smtp.example', service: 'smtp', user: 'eve' })).toBeUndefined();
+    expect(await keyring({ host: 'smtp.example', service: 'smtp', user: 'bob' })).toBe('k3y');
+    expect(await keyring({ host: 'smtp.example', service: 'smtp', user: 'eve' })).toBeUndefined();
   });
 });
 
