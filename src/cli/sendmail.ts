@@ -117,14 +117,9 @@ async function send(account: ReadyAccount, reversePath: string, recipients: stri
   });
 }
 
-/**
- * msmtp's --debug starts with the settings it uses (what --pretend prints).
- * A passwordeval command may hold a secret (`echo secret`), and debug output
- * gets pasted into bug reports: it is shown as set, not as written.
- */
+/** msmtp's --debug starts with the settings it uses: what --pretend prints, secrets redacted there. */
 function debugSettings(run: Run, account: ReadyAccount, options: CliOptions): string {
-  const lines = pretendLines({ files: run.files, chosen: { ...run.chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients });
-  return renderPretend(lines.map((line) => (line.kind === 'setting' && line.key === 'passwordeval' && account.passwordeval !== null ? { ...line, value: '<redacted>' } : line)));
+  return renderPretend(pretendLines({ files: run.files, chosen: { ...run.chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients }));
 }
 
 /** msmtp's dsn_notify and dsn_return (-N, -R), and sendmail's -V. */

@@ -3,8 +3,10 @@
  * the account and every setting of that account (msmtp's `msmtp_print_conf()`),
  * collected as data first and rendered second, so `--json` falls out.
  *
- * Unlike msmtp it runs nothing: `passwordeval` is shown as its command and
- * the password as `(not set)` unless the configuration holds one (`*`).
+ * Unlike msmtp it runs nothing, and shows no secret: the password is `*` when
+ * the configuration holds one, and a `passwordeval` command (which may hold a
+ * secret: `echo pw`, `curl -u user:pass …`) is `<redacted>`, as set, not as
+ * written. msmtp prints the command. `--debug` prints these same lines.
  */
 import { dsnNotifyParameter, dsnReturnParameter, type Account, type AuthSetting } from './account.js';
 import type { ConfigFileReport } from './files.js';
@@ -32,6 +34,8 @@ export interface PretendInput {
 }
 
 const NOT_SET = '(not set)';
+/** What a set passwordeval shows: this output gets pasted into bug reports. */
+export const REDACTED = '<redacted>';
 
 export function pretendLines(input: PretendInput): PretendLine[] {
   const mode = input.mode ?? 'sendmail';
@@ -97,7 +101,7 @@ function connectionSettings(a: Account): Pair[] {
     ['auth', authText(a.auth)],
     ['user', text(a.user)],
     ['password', a.password === null ? NOT_SET : '*'],
-    ['passwordeval', text(a.passwordeval)],
+    ['passwordeval', a.passwordeval === null ? NOT_SET : REDACTED],
     ['ntlmdomain', text(a.ntlmdomain)],
     ['tls', onOff(a.tls)],
     ['tls_starttls', onOff(a.tls_starttls)],
