@@ -9,7 +9,7 @@ import { authSetupFor, sessionOptionsFor } from './session-options.js';
 
 export async function runRemoteQueueStart(options: CliOptions, io: Stdio): Promise<number> {
   const { chosen } = chooseForRun(options, io.env);
-  const auth = authSetupFor(chosen.account);
+  const auth = await authSetupFor(chosen.account);
   const reply = await remoteQueueStart(sessionOptionsFor(chosen.account, options, io), auth, options.rmqs!);
   if (options.debug) io.writeOut(`ETRN accepted: ${describeReply(reply)}\n`);
   return EX_OK;

@@ -107,7 +107,7 @@ function checkMessage(prepared: PreparedMessage): void {
 }
 
 async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<DeliveryResult> {
-  const auth = authSetupFor(account);
+  const auth = await authSetupFor(account); // before connecting: it may run passwordeval or prompt
   return deliver({
     session: sessionOptionsFor(account, options, io),
     ...(auth ? { auth } : {}),

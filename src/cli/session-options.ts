@@ -9,6 +9,7 @@ import { resolvePassword, systemSecretDeps, type ReadyAccount } from '../config/
 import type { AuthSetup } from '../delivery/auth.js';
 import type { SessionOptions } from '../delivery/session.js';
 import { dnsServerResolve } from '../net/connector.js';
+import { findMechanism } from '../sasl/registry.js';
 import { asciiHost } from '../net/idn.js';
 import { OutboxError } from '../errors.js';
 import { startTls } from '../net/tls-connect.js';
@@ -48,17 +49,37 @@ function idnHost(setting: string, name: string): string {
   return ascii;
 }
 
-/** `auth off`: none; otherwise what authenticate() needs, with the password looked up only if a mechanism needs it. */
-export function authSetupFor(account: ReadyAccount): AuthSetup | undefined {
+/**
+ * `auth off`: none; otherwise what authenticate() needs. The password is
+ * looked up here, before connecting, as msmtp does: a gpg passphrase typed
+ * into a pinentry, or a slow vault command, must not run while the server's
+ * idle timer counts, and a failing `passwordeval` (exit 78) then sends
+ * nothing at all. It is looked up only when `auth` will need one.
+ */
+export async function authSetupFor(account: ReadyAccount): Promise<AuthSetup | undefined> {
   if (account.auth === 'off') return undefined;
+  const secret = needsPassword(account) ? (await resolvePassword(account, systemSecretDeps()))?.password : undefined;
   return {
     requested: account.auth,
     user: account.user,
-    secret: async () => (await resolvePassword(account, systemSecretDeps()))?.password,
+    secret,
     hasClientCertificate: account.tls_cert_file !== null,
     host: account.host ?? '',
     port: account.port,
   };
+}
+
+/**
+ * Whether the account's `auth` will ask for a password: a method that takes
+ * one (PLAIN, SCRAM, the OAuth tokens…), or `auth on` with a user (every
+ * method `on` may choose needs both). Not `external` (a client certificate),
+ * not `on` without a user (it fails before asking), not a method outbox does
+ * not speak (it fails before asking too).
+ */
+export function needsPassword(account: Pick<ReadyAccount, 'auth' | 'user'>): boolean {
+  if (account.auth === 'off') return false;
+  if (account.auth === 'on') return account.user !== null && account.user !== '';
+  return findMechanism(account.auth)?.needsSecret ?? false;
 }
 
 export function tlsPolicyFor(account: ReadyAccount, env: NodeJS.ProcessEnv): TlsPolicy {

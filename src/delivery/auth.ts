@@ -17,8 +17,13 @@ export interface AuthSetup {
   /** msmtp's `auth`: `on` (choose) or a method in msmtp's lower case, e.g. `scram-sha-256`. */
   readonly requested: string;
   readonly user: string | null;
-  /** Resolved only when the chosen mechanism needs it, so passwordeval runs only then. */
-  readonly secret: () => Promise<string | undefined>;
+  /**
+   * The password or token, looked up before connecting (as msmtp does) when
+   * the account's `auth` will need one; `undefined` otherwise or when no
+   * source has one. Never a callback: nothing may run a command or prompt
+   * while the server's idle timer counts.
+   */
+  readonly secret: string | undefined;
   readonly hasClientCertificate: boolean;
   readonly host: string;
   readonly port: number;
@@ -108,7 +113,7 @@ async function startMechanism(session: Session, setup: AuthSetup): Promise<SaslS
   if (user === '' && choice.mechanism !== 'EXTERNAL') {
     throw new OutboxError('E_NO_CREDENTIALS', `authentication with ${choice.mechanism} needs a user name (user)`);
   }
-  const secret = factory.needsSecret ? await setup.secret() : undefined;
+  const secret = factory.needsSecret ? setup.secret : undefined;
   if (factory.needsSecret && (secret === undefined || secret === '')) {
     throw new OutboxError('E_NO_CREDENTIALS', `authentication with ${choice.mechanism} needs a password, and none was found (password, passwordeval, keyring, netrc)`);
   }

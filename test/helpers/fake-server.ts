@@ -15,6 +15,8 @@ export interface FakeServerOptions {
   listen?: { host: string } | { path: string };
   /** The reply to a command line (without CRLF), or to "." at the end of the data. */
   reply(line: string, received: FakeServerLog): FakeReply;
+  /** Called as each connection arrives, before the greeting: lets a test record what was true then. */
+  onConnection?(): void;
 }
 
 export interface FakeServerLog {
@@ -35,6 +37,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
   const sockets = new Set<Socket>();
   const clients: string[] = [];
   const server: Server = createServer((socket) => {
+    options.onConnection?.();
     sockets.add(socket);
     clients.push(socket.remoteAddress ?? 'unix');
     socket.on('close', () => sockets.delete(socket));

@@ -75,7 +75,7 @@ describe('transcripts', () => {
           connector: async () => transport,
           ...(header.tls !== 'off' ? { tls } : {}),
         },
-        ...(header.auth ? { auth: { requested: header.auth, user: 'alice@example.com', secret: async () => 'secret', hasClientCertificate: false, host: 'mx.example', port: 25 } } : {}),
+        ...(header.auth ? { auth: { requested: header.auth, user: 'alice@example.com', secret: 'secret', hasClientCertificate: false, host: 'mx.example', port: 25 } } : {}),
         envelope: { reversePath: header.from, recipients: header.to, ...(header.dsn ? { dsn: header.dsn } : {}) },
         message: [Buffer.from(header.message, 'utf8')],
         ...(header.facts ? { facts: header.facts } : {}),
