@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 import { runOutbox, type CliResult } from '../helpers/run-cli.js';
 import { startSaslServer, type SaslServer, type SaslServerOptions, type SessionRecord } from '../helpers/sasl-server.js';
+import { secretTraces } from '../helpers/secrets.js';
 
 const USER = 'alice@example.com';
 const PASSWORD = 'S3cret-Pa55phrase!';
@@ -70,26 +71,12 @@ function send(server: SaslServer, args: readonly string[], cache: string = fresh
 const passwordeval = (secret: string): string => `--passwordeval=printf '%s' '${secret}'`;
 const clientCertificate = (files = certs.client): string[] => [`--tls-cert-file=${files.certFile}`, `--tls-key-file=${files.keyFile}`];
 
-/**
- * The text a secret leaves in any base64 encoding that contains it, at each of
- * the three byte alignments (the groups that mix in neighbouring bytes dropped).
- */
-function base64Traces(secret: string): string[] {
-  const bytes = Buffer.from(secret, 'utf8');
-  const traces = [bytes.toString('base64')];
-  for (let offset = 0; offset < 3; offset++) {
-    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
-    traces.push(encoded.slice(offset === 0 ? 0 : 4, -4));
-  }
-  return traces;
-}
-
 /** Neither a secret nor any client SASL message (which may carry one) is in the output, as sent or decoded. */
 function expectNoSecret(result: CliResult, server: SaslServer): void {
   const seen = `${result.stdout}\n${result.stderr}`;
   for (const secret of SECRETS) {
     expect(seen).not.toContain(secret);
-    for (const trace of base64Traces(secret)) expect(seen).not.toContain(trace);
+    for (const trace of secretTraces(secret)) expect(seen).not.toContain(trace);
   }
   for (const attempt of server.sessions.flatMap((s) => s.auth)) {
     // A pipelined command the server took for a response (not base64) is no SASL message.

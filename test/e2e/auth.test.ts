@@ -11,6 +11,7 @@ import { SMTPServer, type SMTPServerAuthentication } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 import { runOutbox, type CliResult } from '../helpers/run-cli.js';
+import { expectNoSecret as expectNoSecretIn } from '../helpers/secrets.js';
 
 const USER = 'alice@example.com';
 const SECRET = 'S3cret-Pa55phrase!';
@@ -72,13 +73,8 @@ function send(port: number, args: string[], tls = true): Promise<CliResult> {
 }
 
 function expectNoSecret(result: CliResult): void {
-  const seen = `${result.stdout}\n${result.stderr}`;
-  for (const secret of [SECRET, TOKEN]) {
-    expect(seen).not.toContain(secret);
-    expect(seen).not.toContain(Buffer.from(secret).toString('base64'));
-  }
-  expect(seen).not.toContain(Buffer.from(`\0${USER}\0${SECRET}`).toString('base64'));
-  expect(seen).not.toContain(Buffer.from(`user=${USER}\x01auth=Bearer ${TOKEN}\x01\x01`).toString('base64'));
+  const payloads = [`\0${USER}\0${SECRET}`, `user=${USER}\x01auth=Bearer ${TOKEN}\x01\x01`].map((p) => Buffer.from(p).toString('base64'));
+  expectNoSecretIn({ stdout: result.stdout, stderr: result.stderr }, [SECRET, TOKEN], payloads);
 }
 
 const passwordeval = (secret: string) => `--passwordeval=printf '%s' '${secret}'`;
