@@ -9,6 +9,7 @@ import { describeReply, isTransientReply, OutboxError } from '../errors.js';
 import { EX_OK, EX_SOFTWARE, exitStatusFor } from './exit-status.js';
 import { parseCommandLine } from './options.js';
 import type { Stdio } from './sendmail.js';
+import { standardInput } from './stdin.js';
 
 export async function main(argv: readonly string[], io: Stdio): Promise<number> {
   try {
@@ -72,7 +73,8 @@ export async function runProcess(): Promise<void> {
   // read at each scavenge, so setting it now is safe.
   setFlagsFromString('--semi-space-growth-factor=1');
   const status = await main(await localeArguments(process.argv.slice(2), process.env), {
-    stdin: process.stdin,
+    // Not process.stdin: a regular file on fd 0 is read without moving its shared offset (see stdin.ts).
+    stdin: standardInput(),
     writeOut: (text) => process.stdout.write(text),
     writeErr: (text) => process.stderr.write(text),
     env: process.env,

@@ -24,6 +24,8 @@ export interface CliResult {
 export interface RunOptions {
   /** Standard input: a string/Buffer, or an iterable of chunks written in turn. */
   readonly input?: string | Buffer | Iterable<Buffer>;
+  /** Instead of `input`: this open file descriptor as the CLI's fd 0, shared with the test (its file offset too). */
+  readonly stdinFd?: number;
   readonly env?: NodeJS.ProcessEnv;
   /** The test fails if the CLI takes longer than this. */
   readonly timeoutMs?: number;
@@ -34,12 +36,12 @@ export function runOutbox(args: readonly string[], options: RunOptions = {}): Pr
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [OUTBOX, ...args], {
       env: { PATH: process.env['PATH'], HOME: EMPTY_HOME, OUTBOX_SYSTEM_CONFIG: NO_SYSTEM_CONFIG, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.stdinFd ?? 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdout!.on('data', (c: Buffer) => { stdout += c.toString(); });
+    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`outbox ${args.join(' ')} did not finish within ${options.timeoutMs ?? 15000} ms`));
@@ -49,6 +51,7 @@ export function runOutbox(args: readonly string[], options: RunOptions = {}): Pr
       clearTimeout(timer);
       resolve({ status, stdout, stderr });
     });
+    if (child.stdin === null) return;
     child.stdin.on('error', () => {}); // the CLI may exit before reading its input
     writeInput(child.stdin, options.input);
   });
