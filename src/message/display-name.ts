@@ -7,9 +7,13 @@
  *   outer spaces, something that looks like an encoded word) becomes a
  *   quoted-string (§3.2.4): `"Doe, John"`. msmtp writes these raw, which
  *   makes the header invalid;
- * - anything with non-ASCII becomes RFC 2047 encoded words in UTF-8, B or Q
- *   (the Q of §5(3), safe in a phrase), whichever is shorter, each word at
- *   most 75 characters and never splitting a character.
+ * - anything with non-ASCII becomes RFC 2047 B-encoded words in UTF-8 with
+ *   the charset in lower case, `=?utf-8?B?…?=`: byte for byte what msmtp
+ *   1.8.27+ writes in a UTF-8 locale, so a mail reads the same from either
+ *   (msmtp's own test suite compares the From line exactly). msmtp writes
+ *   one word however long the name; we cut after at most 75 characters
+ *   (RFC 2047 §2), never inside a character, so only names of more than 45
+ *   UTF-8 bytes differ from msmtp's.
  *
  * CR, LF, NUL and other control characters are refused with
  * OutboxError('E_USAGE'): a name can never start a new header line.
@@ -24,8 +28,10 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 const PRINTABLE_ASCII = /^[\t\x20-\x7e]*$/;
 /** RFC 2047 §2: an encoded word is at most 75 characters. */
 const MAX_ENCODED_WORD = 75;
-const B_PREFIX = '=?UTF-8?B?';
-const Q_PREFIX = '=?UTF-8?Q?';
+/** msmtp's spelling: the locale's codeset in lower case, base64. */
+const B_PREFIX = '=?utf-8?B?';
+/** The most bytes one word holds: 4 base64 characters per 3 bytes within the 75. */
+const MAX_WORD_BYTES = Math.floor((MAX_ENCODED_WORD - B_PREFIX.length - 2) / 4) * 3;
 
 /** Refuses a value with a control character (TAB aside), naming what it is. */
 export function refuseControls(what: string, value: string): void {
@@ -38,9 +44,7 @@ export function refuseControls(what: string, value: string): void {
 export function encodeDisplayName(name: string): string[] {
   refuseControls('full name', name);
   if (PRINTABLE_ASCII.test(name)) return isPlainPhrase(name) ? name.split(' ') : [quoteString(name)];
-  const b = encodeWords(name, 'B');
-  const q = encodeWords(name, 'Q');
-  return totalLength(q) <= totalLength(b) ? q : b;
+  return encodeWords(name);
 }
 
 function isPlainPhrase(name: string): boolean {
@@ -53,55 +57,26 @@ export function quoteString(text: string): string {
   return `"${text.replace(/["\\]/g, '\\$&')}"`;
 }
 
-function totalLength(words: readonly string[]): number {
-  return words.reduce((sum, word) => sum + word.length + 1, 0);
+function encodedWord(bytes: Buffer): string {
+  return `${B_PREFIX}${bytes.toString('base64')}?=`;
 }
 
-type Encoding = 'B' | 'Q';
-
-const Q_PLAIN = /[A-Za-z0-9!*+\-/]/;
-
-/** RFC 2047 §5(3): in a phrase, Q may only leave letters, digits and `!*+-/` unencoded; space is `_`. */
-function qText(bytes: Uint8Array): string {
-  let text = '';
-  for (const byte of bytes) {
-    const char = String.fromCharCode(byte);
-    if (byte === 0x20) text += '_';
-    else if (Q_PLAIN.test(char)) text += char;
-    else text += `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return text;
-}
-
-function encodedWord(bytes: Buffer, encoding: Encoding): string {
-  return encoding === 'B' ? `${B_PREFIX}${bytes.toString('base64')}?=` : `${Q_PREFIX}${qText(bytes)}?=`;
-}
-
-/** The length of the encoded word for `byteCount` bytes whose Q text is `qLength` long. */
-function wordLength(encoding: Encoding, byteCount: number, qLength: number): number {
-  return B_PREFIX.length + 2 + (encoding === 'B' ? 4 * Math.ceil(byteCount / 3) : qLength);
-}
-
-/** The name as encoded words of at most 75 characters, each holding whole characters. */
-function encodeWords(name: string, encoding: Encoding): string[] {
+/** The name as B-encoded words of at most 75 characters, each holding whole characters. */
+function encodeWords(name: string): string[] {
   const words: string[] = [];
   let chunk: Buffer[] = [];
   let byteCount = 0;
-  let qLength = 0;
   for (const char of name) {
     const bytes = Buffer.from(char, 'utf8');
-    const q = qText(bytes).length;
-    if (chunk.length > 0 && wordLength(encoding, byteCount + bytes.length, qLength + q) > MAX_ENCODED_WORD) {
-      words.push(encodedWord(Buffer.concat(chunk), encoding));
+    if (chunk.length > 0 && byteCount + bytes.length > MAX_WORD_BYTES) {
+      words.push(encodedWord(Buffer.concat(chunk)));
       chunk = [];
       byteCount = 0;
-      qLength = 0;
     }
     chunk.push(bytes);
     byteCount += bytes.length;
-    qLength += q;
   }
-  if (chunk.length > 0) words.push(encodedWord(Buffer.concat(chunk), encoding));
+  if (chunk.length > 0) words.push(encodedWord(Buffer.concat(chunk)));
   return words;
 }
 

@@ -84,7 +84,8 @@ describe('header changes', () => {
     await runOutbox([...base(), '-f', 'a@example.com', '-F', 'Jörg Müller', 'r@example.net'], { input: 'Subject: t\n\nx\n' });
     const [quoted, encoded] = await server.messages();
     expect(quoted!.raw.toString()).toMatch(/^From: "Doe, John" <a@example\.com>\r\n/);
-    expect(encoded!.raw.toString()).toMatch(/^From: =\?UTF-8\?[BQ]\?[^?]+\?= <a@example\.com>\r\n/);
+    // msmtp 1.8.27+'s bytes: one B word, the charset in lower case.
+    expect(encoded!.raw.toString()).toMatch(/^From: =\?utf-8\?B\?SsO2cmcgTcO8bGxlcg==\?= <a@example\.com>\r\n/);
   });
 
   it('-F in a Latin-1 locale: the bytes are read in the locale charset, then RFC 2047-encoded', async () => {
@@ -100,7 +101,7 @@ describe('header changes', () => {
     const result = { status, stderr };
     expect(result.status, result.stderr.toString()).toBe(0);
     const from = /^From: (.*)\r\n/.exec((await only()).raw.toString())![1]!;
-    expect(from).toMatch(/^=\?UTF-8\?[BQ]\?/);
+    expect(from).toBe('=?utf-8?B?SsO2cmc=?= <a@example.com>');
     const { parseAddressList } = await import('../../src/message/address-list.js');
     expect(parseAddressList(from)).toEqual([{ name: 'Jörg', address: 'a@example.com' }]);
   });
