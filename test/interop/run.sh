@@ -7,7 +7,9 @@
 #   2. Installs the Debian packages it needs when they are missing, with
 #      service start-up blocked (policy-rc.d) so only our instances run.
 #   3. Starts throwaway Postfix and Dovecot instances on loopback (servers.sh).
-#   4. Runs the cases with vitest (test/interop/vitest.config.ts).
+#   4. Runs the cases with vitest (test/interop/vitest.config.ts); among them
+#      msmtp's own test suite with outbox as msmtp (msmtp-suite.test.ts, which
+#      fetches it from Debian's archive through msmtp-suite.sh).
 #   5. Stops every process it started, by PID, whatever happened, and removes
 #      the temporary directory (INTEROP_KEEP=1 keeps it, with the logs).
 #
@@ -16,7 +18,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
-PACKAGES=(postfix dovecot-core dovecot-lmtpd dante-server msmtp mutt git git-email libmailtools-perl bsd-mailx php-cli openssl)
+# xz-utils: msmtp-suite.sh unpacks msmtp's source (.orig.tar.xz) for msmtp's own tests.
+PACKAGES=(postfix dovecot-core dovecot-lmtpd dante-server msmtp mutt git git-email libmailtools-perl bsd-mailx php-cli openssl xz-utils)
 APT_TIME_LIMIT=900   # seconds, for each apt-get call
 VITEST_TIME_LIMIT=900
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Prepares msmtp's own test suite to run with outbox in msmtp's place:
+#
+#   bash test/interop/msmtp-suite.sh DIR OUTBOX
+#
+# msmtp's tests (tests/*.sh, since msmtp 1.8.27) run `../src/msmtp` and
+# `../src/msmtpd` from their own folder. This script lays out DIR so that
+# they find outbox and a real msmtpd there:
+#
+#   DIR/source/tests/      the tests, from the msmtp source package of Debian
+#                          $INTEROP_MSMTP_SOURCE_DIST (default trixie: 1.8.28), fetched
+#                          with apt-get source through a throwaway apt configuration
+#                          (DIR/apt) that has only that deb-src line: the machine's
+#                          apt sources and lists are not touched
+#   DIR/source/src/msmtp   a wrapper that runs OUTBOX
+#   DIR/source/src/msmtpd  Debian's msmtpd, from the msmtp-mta package of the machine's
+#                          release (unpacked with dpkg-deb, not installed: msmtp-mta
+#                          conflicts with Postfix)
+#   DIR/bin/               msmtp and msmtpd again, for PATH
+#   DIR/ready              one line naming the versions; written last
+#
+# Only Debian's archive is used. Prints what it did; exits non-zero, with the
+# reason on stderr, when it could not. When DIR/ready exists it does nothing.
+# Every apt-get call is bounded in time.
+set -euo pipefail
+
+dir=${1:?usage: $0 DIR OUTBOX}
+outbox=${2:?usage: $0 DIR OUTBOX}
+DIST=${INTEROP_MSMTP_SOURCE_DIST:-trixie}
+MIRROR=${INTEROP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+APT_TIME_LIMIT=300
+
+log() { printf 'msmtp suite: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# outbox in msmtp's place: written on every call, so that another OUTBOX can use a prepared DIR.
+write_msmtp_wrapper() {
+  mkdir -p "$dir/source/src"
+  printf '#!/bin/sh\n# outbox in the place of msmtp, for msmtp'"'"'s own tests\nexec %q "$@"\n' "$outbox" >"$dir/source/src/msmtp"
+  chmod 755 "$dir/source/src/msmtp"
+}
+
+if [ -f "$dir/ready" ]; then write_msmtp_wrapper; cat "$dir/ready"; exit 0; fi
+rm -rf "$dir"
+# apt-get drops to the _apt user to download: it must reach into the folder.
+mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/apt/parts" "$dir/download" "$dir/source" "$dir/bin" "$dir/home"
+chmod 755 "$dir" "$dir/apt" "$dir/download"
+chmod 777 "$dir/download"
+
+# --- the tests: msmtp's source from Debian -----------------------------------
+
+printf 'deb-src [signed-by=%s] %s %s main\n' "$KEYRING" "$MIRROR" "$DIST" >"$dir/apt/sources.list"
+apt_options=(
+  -o "Dir::Etc::SourceList=$dir/apt/sources.list"
+  -o "Dir::Etc::SourceParts=$dir/apt/parts"
+  -o "Dir::State::Lists=$dir/apt/lists"
+  -o "Dir::Cache=$dir/apt/cache"
+  -q
+)
+log "fetching the msmtp source package of Debian $DIST from $MIRROR"
+timeout "$APT_TIME_LIMIT" apt-get "${apt_options[@]}" update >"$dir/apt/update.log" 2>&1 \
+  || { tail -n 20 "$dir/apt/update.log" >&2; die "apt-get update for deb-src $DIST failed"; }
+# --download-only: the files are checked against the signed Sources index; no dpkg-dev needed.
+(cd "$dir/download" && timeout "$APT_TIME_LIMIT" apt-get "${apt_options[@]}" source --download-only msmtp) >"$dir/apt/source.log" 2>&1 \
+  || { tail -n 20 "$dir/apt/source.log" >&2; die "apt-get source msmtp ($DIST) failed"; }
+orig=$(find "$dir/download" -maxdepth 1 -name 'msmtp_*.orig.tar.*' ! -name '*.asc' | head -n 1)
+[ -n "$orig" ] || die "no msmtp_*.orig.tar.* among the downloaded files: $(ls "$dir/download")"
+version=${orig##*/msmtp_}
+version=${version%%.orig.tar.*}
+# The upstream tests only (Debian 1.8.28-3 patches nothing; no dpkg-source needed).
+tar -xf "$orig" -C "$dir/source" --strip-components=1 --wildcards '*/tests/*' 2>/dev/null \
+  || die "msmtp $version has no tests/ folder (msmtp's tests arrived in 1.8.27)"
+compgen -G "$dir/source/tests/test-*.sh" >/dev/null || die "msmtp $version: no tests/test-*.sh"
+
+# --- msmtpd: from the machine's release, unpacked, not installed ----------------
+
+log "fetching msmtp-mta (for msmtpd) from the machine's apt sources"
+download_msmtpd() { (cd "$dir/download" && timeout "$APT_TIME_LIMIT" apt-get -q download msmtp-mta) >>"$dir/apt/download.log" 2>&1; }
+if ! download_msmtpd; then
+  # The machine's package lists may be missing (images often drop them): refresh them once.
+  timeout "$APT_TIME_LIMIT" apt-get -q update >>"$dir/apt/download.log" 2>&1 || true
+  download_msmtpd || { tail -n 20 "$dir/apt/download.log" >&2; die "apt-get download msmtp-mta failed"; }
+fi
+deb=$(find "$dir/download" -maxdepth 1 -name 'msmtp-mta_*.deb' | head -n 1)
+[ -n "$deb" ] || die "no msmtp-mta_*.deb was downloaded"
+dpkg-deb -x "$deb" "$dir/msmtp-mta"
+msmtpd=$dir/msmtp-mta/usr/bin/msmtpd
+[ -x "$msmtpd" ] || die "$deb has no usr/bin/msmtpd"
+msmtpd_version=$("$msmtpd" --version | head -n 1)
+
+# --- the layout the tests expect ----------------------------------------------
+
+write_msmtp_wrapper
+ln -sf "$msmtpd" "$dir/source/src/msmtpd"
+ln -sf "$dir/source/src/msmtp" "$dir/bin/msmtp"
+ln -sf "$msmtpd" "$dir/bin/msmtpd"
+printf 'msmtp %s tests (Debian %s source), outbox as msmtp, %s (Debian msmtp-mta %s)\n' \
+  "$version" "$DIST" "$msmtpd_version" "$(dpkg-deb -f "$deb" Version)" | tee "$dir/ready"
