@@ -4,9 +4,12 @@
  * when everything fails, IPv6 literals, and the source address. Real loopback
  * sockets; a "black hole" (an address that never answers) is an injected
  * attempt that waits until it is cancelled, since loopback answers at once.
+ * Where the delay or a timeout matters, a fake clock (setTimeout and Date)
+ * drives it, so what is asserted is which attempt started at which moment of
+ * that clock, never how long anything took on this machine.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OutboxError } from '../../src/errors.js';
 import { connectTcp, createConnector, type ResolvedAddress } from '../../src/net/connector.js';
 import {
@@ -36,8 +39,12 @@ interface TestServer {
 const servers: Server[] = [];
 const accepted: Socket[] = [];
 const transports: Transport[] = [];
+/** Client sockets a test holds outside a transport; destroyed here too, so a failed test leaves none to the next. */
+const clientSockets: Socket[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   for (const transport of transports.splice(0)) transport.destroy();
+  for (const socket of clientSockets.splice(0)) socket.destroy();
   for (const socket of accepted.splice(0)) socket.destroy();
   await Promise.all(servers.splice(0).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   // Every client socket, the losers' included, is closed by now.
@@ -83,15 +90,47 @@ const blackHole: ConnectAttempt = (_target, signal) => new Promise((_resolve, re
   signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true });
 });
 
-/** Records when each attempt started, then runs `inner` (per address). */
+/**
+ * Records each attempt: its address, when it started (by `Date.now()`, which
+ * is the fake clock's under `useFakeClock`), its signal, and how it ended.
+ */
 function spy(inner: (target: AttemptTarget, signal: AbortSignal) => Promise<Socket>) {
-  const started: { address: string; at: number; signal: AbortSignal }[] = [];
+  const started: { address: string; at: number; signal: AbortSignal; outcome: Promise<unknown> }[] = [];
   const t0 = Date.now();
   const attempt: ConnectAttempt = (target, signal) => {
-    started.push({ address: target.address, at: Date.now() - t0, signal });
-    return inner(target, signal);
+    const result = inner(target, signal);
+    started.push({ address: target.address, at: Date.now() - t0, signal, outcome: result.then(() => 'connected', (e: unknown) => e) });
+    return result;
   };
   return { started, attempt };
+}
+
+/**
+ * A fake clock for setTimeout and Date only: sockets, promises and
+ * setImmediate run as usual. Time moves only by vi.advanceTimersByTimeAsync.
+ * Call it after the servers listen; afterEach puts the real clock back.
+ */
+function useFakeClock(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+}
+
+/** Moves the fake clock by `ms`, then lets every callback that fell due run (setImmediate is real). */
+async function tick(ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Whether `promise` has settled yet (as of the callbacks that have run). */
+function watch(promise: Promise<unknown>): { settled: boolean } {
+  const state = { settled: false };
+  promise.then(() => (state.settled = true), () => (state.settled = true));
+  return state;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 describe('sortAddresses (RFC 8305 §4)', () => {
@@ -111,75 +150,105 @@ describe('sortAddresses (RFC 8305 §4)', () => {
 describe('the race (RFC 8305 §5)', () => {
   it('starts the next attempt after the 250 ms delay when the first hangs; the second wins and the first is cancelled', async () => {
     const server = await listen();
+    useFakeClock();
     const { started, attempt } = spy((target, signal) => (target.address === '127.0.0.2' ? blackHole(target, signal) : tcpAttempt(target, signal)));
-    const connector = createConnector({ attempt });
-    const t0 = Date.now();
-    const transport = await connector({ host: 'slow.test', port: server.port, timeoutMs: 5000, resolve: resolveTo('127.0.0.2', '127.0.0.1') });
-    const elapsed = Date.now() - t0;
+    const pending = createConnector({ attempt })({ host: 'slow.test', port: server.port, timeoutMs: 5000, resolve: resolveTo('127.0.0.2', '127.0.0.1') });
+    // 1 ms short of the delay: only the first attempt has started.
+    await tick(CONNECTION_ATTEMPT_DELAY_MS - 1);
+    expect(started.map((s) => s.address)).toEqual(['127.0.0.2']);
+    // The delay is up: that is what starts the second.
+    await tick(1);
+    expect(started.map((s) => [s.address, s.at])).toEqual([['127.0.0.2', 0], ['127.0.0.1', CONNECTION_ATTEMPT_DELAY_MS]]);
+    const transport = await pending;
     expect(transport.peer).toBe(`slow.test (127.0.0.1) port ${server.port}`);
     expect(await firstLine(transport)).toMatch(/^220 127\.0\.0\.1 -> 127\.0\.0\.1$/);
-    expect(started.map((s) => s.address)).toEqual(['127.0.0.2', '127.0.0.1']);
-    // Timers do not fire early by more than rounding; loose bounds, since loaded machines are slow.
-    expect(started[1]!.at - started[0]!.at).toBeGreaterThanOrEqual(CONNECTION_ATTEMPT_DELAY_MS - 10);
-    expect(elapsed).toBeLessThan(2500);
     expect(started[0]!.signal.aborted).toBe(true);
     expect(started[1]!.signal.aborted).toBe(false);
   });
 
-  it('starts the next attempt at once when the previous one fails (a refusal does not cost 250 ms)', async () => {
+  it('starts the next attempt at once when the previous one fails (a refusal does not wait for the delay)', async () => {
     const server = await listen();
-    // Nothing listens on 127.0.0.2 at this port: an immediate refusal.
+    useFakeClock();
+    // Nothing listens on 127.0.0.2 at this port: a refusal. The clock never moves,
+    // so the connection can only come from the refusal starting the next attempt.
     const { started, attempt } = spy(tcpAttempt);
     const transport = await createConnector({ attempt })({ host: 'two.test', port: server.port, timeoutMs: 5000, resolve: resolveTo('127.0.0.2', '127.0.0.1') });
     expect(await firstLine(transport)).toMatch(/^220 /);
-    expect(started.map((s) => s.address)).toEqual(['127.0.0.2', '127.0.0.1']);
-    expect(started[1]!.at - started[0]!.at).toBeLessThan(CONNECTION_ATTEMPT_DELAY_MS);
+    expect(started.map((s) => [s.address, s.at])).toEqual([['127.0.0.2', 0], ['127.0.0.1', 0]]);
+    expect(await started[0]!.outcome).toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('destroys a socket that connects after another attempt has won', async () => {
     const late = await listen('127.0.0.2');
     const winner = await listen('127.0.0.1');
     let lateSocket: Socket | undefined;
+    const release = deferred();
+    const reported = deferred();
     const attempt: ConnectAttempt = async (target, signal) => {
       if (target.address === '127.0.0.1') return tcpAttempt({ ...target, port: winner.port }, signal);
-      // Connects at once, but reports it only after the winner is chosen, ignoring the cancellation.
+      // Connects at once, but reports it only when the test says so (after the winner is chosen), ignoring the cancellation.
       const socket = await tcpAttempt({ ...target, port: late.port }, new AbortController().signal);
       lateSocket = socket;
-      await new Promise((resolve) => setTimeout(resolve, CONNECTION_ATTEMPT_DELAY_MS + 300));
+      clientSockets.push(socket);
+      await release.promise;
+      setImmediate(reported.resolve); // after the race has had the socket
       return socket;
     };
     const transport = await createConnector({ attempt })({ host: 'x.test', port: 1, timeoutMs: 5000, resolve: resolveTo('127.0.0.2', '127.0.0.1') });
     expect(transport.peer).toBe('x.test (127.0.0.1) port 1');
     expect(await firstLine(transport)).toMatch(/^220 /);
-    // The late socket is destroyed by the race: the server sees the connection close.
-    await Promise.race([
-      late.closed[0] ?? Promise.reject(new Error('the late attempt never reached its server')),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('the late socket was not destroyed')), 3000)),
-    ]);
+    expect(lateSocket?.destroyed).toBe(false);
+    release.resolve();
+    await reported.promise;
+    // The race destroyed the late socket.
     expect(lateSocket?.destroyed).toBe(true);
   });
 
   it('a late success after the timeout is destroyed too, and the timeout is reported', async () => {
     const server = await listen();
+    useFakeClock();
     let socket: Socket | undefined;
+    const connected = deferred();
+    const release = deferred();
+    const reported = deferred();
     const attempt: ConnectAttempt = async (target) => {
       socket = await tcpAttempt(target, new AbortController().signal);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      clientSockets.push(socket);
+      connected.resolve();
+      await release.promise;
+      setImmediate(reported.resolve); // after the race has had the socket
       return socket;
     };
-    const error = await failure(createConnector({ attempt })({ host: '127.0.0.1', port: server.port, timeoutMs: 150 }));
+    const pending = failure(createConnector({ attempt })({ host: '127.0.0.1', port: server.port, timeoutMs: 150 }));
+    const state = watch(pending);
+    await connected.promise;
+    await tick(149);
+    expect(state.settled).toBe(false);
+    await tick(1);
+    expect(state.settled).toBe(true);
+    const error = await pending;
     expect(error).toMatchObject({ code: 'E_TIMEOUT', transient: true });
     expect(error.message).toBe(`cannot connect to 127.0.0.1 port ${server.port}: timed out after 0.15 s`);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Only now does the attempt report its socket: the race, long over, destroys it.
+    expect(socket?.destroyed).toBe(false);
+    release.resolve();
+    await reported.promise;
     expect(socket?.destroyed).toBe(true);
   });
 
   it('raceConnections reports every failure and what it never tried', async () => {
+    useFakeClock();
     const addresses: ResolvedAddress[] = [
       { address: '127.0.0.2', family: 4 }, { address: '127.0.0.3', family: 4 }, { address: '127.0.0.4', family: 4 },
     ];
-    const error = await raceConnections(addresses, { port: 1, timeoutMs: 200, attempt: blackHole, attemptDelayMs: 10_000 })
+    const pending = raceConnections(addresses, { port: 1, timeoutMs: 200, attempt: blackHole, attemptDelayMs: 10_000 })
       .then(() => undefined, (e: unknown) => e);
+    const state = watch(pending);
+    await tick(199);
+    expect(state.settled).toBe(false);
+    await tick(1);
+    expect(state.settled).toBe(true);
+    const error = await pending;
     expect(error).toBeInstanceOf(ConnectAttemptsFailed);
     const failed = error as ConnectAttemptsFailed;
     expect(failed.timedOut).toBe(true);
@@ -225,23 +294,49 @@ describe('when every attempt fails', () => {
     const server = await listen();
     const port = server.port;
     await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
-    const attempt: ConnectAttempt = (target, signal) => (target.address === '127.0.0.2' ? blackHole(target, signal) : tcpAttempt(target, signal));
-    const error = await failure(createConnector({ attempt })({ host: 'mixed.test', port, timeoutMs: 600, resolve: resolveTo('127.0.0.2', '127.0.0.1') }));
+    useFakeClock();
+    const { started, attempt } = spy((target, signal) => (target.address === '127.0.0.2' ? blackHole(target, signal) : tcpAttempt(target, signal)));
+    const pending = failure(createConnector({ attempt })({ host: 'mixed.test', port, timeoutMs: 600, resolve: resolveTo('127.0.0.2', '127.0.0.1') }));
+    const state = watch(pending);
+    await tick(CONNECTION_ATTEMPT_DELAY_MS);
+    expect(started.map((s) => s.address)).toEqual(['127.0.0.2', '127.0.0.1']);
+    expect(await started[1]!.outcome).toMatchObject({ code: 'ECONNREFUSED' });
+    // The black hole still runs: the race waits for it until the timeout.
+    await tick(600 - CONNECTION_ATTEMPT_DELAY_MS - 1);
+    expect(state.settled).toBe(false);
+    await tick(1);
+    expect(state.settled).toBe(true);
+    const error = await pending;
     expect(error).toMatchObject({ code: 'E_CONNECTION', transient: true });
     expect(error.message).toContain('connection refused');
     expect(error.message).toContain('127.0.0.2: timed out');
   });
 
-  it('all timed out: E_TIMEOUT, transient, within the connect timeout', async () => {
-    const t0 = Date.now();
-    const error = await failure(createConnector({ attempt: blackHole })({ host: 'hole.test', port: 25, timeoutMs: 400, resolve: resolveTo('127.0.0.2', '127.0.0.3') }));
-    expect(Date.now() - t0).toBeLessThan(2000);
+  it('all timed out: E_TIMEOUT, transient, when the connect timeout runs out', async () => {
+    useFakeClock();
+    const { started, attempt } = spy(blackHole);
+    const pending = failure(createConnector({ attempt })({ host: 'hole.test', port: 25, timeoutMs: 400, resolve: resolveTo('127.0.0.2', '127.0.0.3') }));
+    const state = watch(pending);
+    await tick(399);
+    expect(state.settled).toBe(false);
+    expect(started.map((s) => [s.address, s.at])).toEqual([['127.0.0.2', 0], ['127.0.0.3', CONNECTION_ATTEMPT_DELAY_MS]]);
+    await tick(1);
+    expect(state.settled).toBe(true);
+    const error = await pending;
+    expect(started.map((s) => s.signal.aborted)).toEqual([true, true]);
     expect(error).toMatchObject({ code: 'E_TIMEOUT', transient: true });
     expect(error.message).toBe('cannot connect to hole.test port 25: timed out after 0.4 s (127.0.0.2: timed out; 127.0.0.3: timed out)');
   });
 
   it('DNS is within the connect timeout too: a resolver that never answers is a temporary failure', async () => {
-    const error = await failure(connectTcp({ host: 'slowdns.test', port: 25, timeoutMs: 200, resolve: () => new Promise(() => {}) }));
+    useFakeClock();
+    const pending = failure(connectTcp({ host: 'slowdns.test', port: 25, timeoutMs: 200, resolve: () => new Promise(() => {}) }));
+    const state = watch(pending);
+    await tick(199);
+    expect(state.settled).toBe(false);
+    await tick(1);
+    expect(state.settled).toBe(true);
+    const error = await pending;
     expect(error).toMatchObject({ code: 'E_DNS_TEMPORARY', transient: true });
     expect(error.message).toBe('cannot locate host slowdns.test: no answer within 0.2 s');
   });
@@ -327,11 +422,15 @@ describe.skipIf(!IPV6)(`IPv6 on ::1${IPV6_SKIP}`, () => {
 
   it('IPv6 black-holed: IPv4 starts after the delay and wins', async () => {
     const server = await listen('127.0.0.1');
+    useFakeClock();
     const { started, attempt } = spy((target, signal) => (target.family === 6 ? blackHole(target, signal) : tcpAttempt(target, signal)));
-    const transport = await createConnector({ attempt })({ host: 'dual.test', port: server.port, timeoutMs: 5000, resolve: resolveTo('127.0.0.1', '::1') });
+    const pending = createConnector({ attempt })({ host: 'dual.test', port: server.port, timeoutMs: 5000, resolve: resolveTo('127.0.0.1', '::1') });
+    await tick(CONNECTION_ATTEMPT_DELAY_MS - 1);
+    expect(started.map((s) => s.address)).toEqual(['::1']);
+    await tick(1);
+    expect(started.map((s) => [s.address, s.at])).toEqual([['::1', 0], ['127.0.0.1', CONNECTION_ATTEMPT_DELAY_MS]]);
+    const transport = await pending;
     expect(await firstLine(transport)).toBe('220 127.0.0.1 -> 127.0.0.1');
-    expect(started.map((s) => s.address)).toEqual(['::1', '127.0.0.1']);
-    expect(started[1]!.at - started[0]!.at).toBeGreaterThanOrEqual(CONNECTION_ATTEMPT_DELAY_MS - 10);
     expect(started[0]!.signal.aborted).toBe(true);
   });
 
