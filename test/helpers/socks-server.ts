@@ -34,6 +34,8 @@ export interface SocksServerOptions {
   readonly banner?: Buffer;
   /** Answer the greeting, then never answer CONNECT. */
   readonly silentAfterGreeting?: boolean;
+  /** Called when a request has been read (before it is answered, if it is). */
+  readonly onRequest?: (request: SocksRequest) => void;
   /** Close the connection instead of answering CONNECT. */
   readonly closeAfterGreeting?: boolean;
   /** The address type of BND.ADDR in a success reply (default: IPv4). */
@@ -103,7 +105,9 @@ export async function startSocksServer(options: SocksServerOptions = {}): Promis
       stage = 'done';
       client.off('data', onData);
       const rest = pending.subarray(request.length);
-      requests.push({ methods, command: request.command, addressType: request.addressType, host: request.host, port: request.port, clientAddress: client.remoteAddress });
+      const seen: SocksRequest = { methods, command: request.command, addressType: request.addressType, host: request.host, port: request.port, clientAddress: client.remoteAddress };
+      requests.push(seen);
+      options.onRequest?.(seen);
       if (options.silentAfterGreeting) return;
       if (options.reply !== undefined) {
         send(client, replyBytes(options.reply, 'ipv4'));
