@@ -27,13 +27,12 @@ describe('a timeout in each phase exits 75 and names it', () => {
     ['the final dot', (l) => (l === '.' ? { hang: true } : undefined), undefined, /end of the message data/],
   ];
   for (const [phase, reply, greeting, message] of phases) {
+    // Not hanging is the vitest test timeout's job: no wall-time bound here.
     it(phase, async () => {
-      const started = Date.now();
       const result = await hangAt(reply, greeting);
       expect(result.status).toBe(75);
       expect(result.stderr).toMatch(/timed out after 1 s/);
       expect(result.stderr).toMatch(message);
-      expect(Date.now() - started).toBeLessThan(15_000);
     });
   }
 
