@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -87,36 +88,69 @@ describe('concurrent appends', () => {
       entryPoints: [fileURLToPath(new URL('../../src/log/logfile.ts', import.meta.url))],
       outfile: moduleFile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent',
     });
+    // Each writer says "ready", waits for a go, writes the first half of its lines, says "half",
+    // waits for another go, writes the rest. The test gives each go only when every writer has
+    // said the word before: all of them append at once, and each is in the middle of its run
+    // while all the others are. No clock involved.
     const writer = join(dir, 'writer.mjs');
     writeFileSync(
       writer,
-      `import { appendLogLine } from ${JSON.stringify(moduleFile)};
-const [path, idText, linesText, startAtText, sizesText] = process.argv.slice(2);
-const id = Number(idText), sizes = JSON.parse(sizesText), letter = String.fromCharCode(97 + id);
-while (Date.now() < Number(startAtText)) await new Promise((r) => setTimeout(r, 1));
-const started = performance.timeOrigin + performance.now();
-for (let seq = 0; seq < Number(linesText); seq++) {
-  const len = sizes[seq % sizes.length];
-  const failure = await appendLogLine(path, \`writer=\${id} seq=\${seq} len=\${len} \${letter.repeat(len)} end=\${id}/\${seq}\`);
-  if (failure) { console.error(failure.reason); process.exit(1); }
-}
-console.log(JSON.stringify({ started, ended: performance.timeOrigin + performance.now() }));
+      `import { createInterface } from 'node:readline';
+import { appendLogLine } from ${JSON.stringify(moduleFile)};
+const [path, idText, linesText, sizesText] = process.argv.slice(2);
+const id = Number(idText), lines = Number(linesText), sizes = JSON.parse(sizesText), letter = String.fromCharCode(97 + id);
+const orders = createInterface({ input: process.stdin });
+const next = orders[Symbol.asyncIterator]();
+const go = async () => { if ((await next.next()).done) process.exit(2); };
+const write = async (from, to) => {
+  for (let seq = from; seq < to; seq++) {
+    const len = sizes[seq % sizes.length];
+    const failure = await appendLogLine(path, \`writer=\${id} seq=\${seq} len=\${len} \${letter.repeat(len)} end=\${id}/\${seq}\`);
+    if (failure) { console.error(failure.reason); process.exit(1); }
+  }
+};
+console.log('ready');
+await go();
+await write(0, lines / 2);
+console.log('half');
+await go();
+await write(lines / 2, lines);
+orders.close();
 `,
     );
     const path = join(dir, 'shared.log');
-    const startAt = Date.now() + 2500;
-    const runs = Array.from({ length: PROCESSES }, (_, id) =>
-      new Promise<{ started: number; ended: number }>((resolve, reject) => {
-        const child = spawn(process.execPath, [writer, path, String(id), String(LINES), String(startAt), JSON.stringify(SIZES)], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const writers = Array.from({ length: PROCESSES }, (_, id) => {
+      const child = spawn(process.execPath, [writer, path, String(id), String(LINES), JSON.stringify(SIZES)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdin.on('error', () => {}); // a writer that died early: its failure is reported below
+      const said = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const finished = new Promise<void>((resolve, reject) => {
         child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as { started: number; ended: number }) : reject(new Error(`writer ${id} exited ${code}: ${err}`))));
-      }),
-    );
-    const windows = await Promise.all(runs);
+        child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${id} exited ${code}: ${err}`))));
+      });
+      finished.catch(() => {}); // awaited below; a writer may fail while the test waits for another
+      return { id, child, said, finished };
+    });
+    const everyWriterSays = async (word: string) => {
+      for (const w of writers) {
+        const line = await w.said.next();
+        if (line.value !== word) await w.finished; // it died: its exit status and stderr make the error
+        expect(line.value, `writer ${w.id}`).toBe(word);
+      }
+    };
+    try {
+      await everyWriterSays('ready');
+      for (const w of writers) w.child.stdin.write('go\n');
+      await everyWriterSays('half');
+      for (const w of writers) w.child.stdin.end('go\n');
+      await Promise.all(writers.map((w) => w.finished));
+    } finally {
+      for (const w of writers) {
+        w.child.stdin.end(); // a writer still waiting for its go exits
+        if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill();
+      }
+    }
 
     const content = readFileSync(path, 'utf8');
     expect(content.endsWith('\n')).toBe(true);
@@ -134,7 +168,9 @@ console.log(JSON.stringify({ started, ended: performance.timeOrigin + performanc
       next[Number(id)]! += 1;
     }
     expect(next).toEqual(new Array(PROCESSES).fill(LINES));
-    // The writers really ran at the same time: some moment lies inside every writer's run.
-    expect(Math.max(...windows.map((w) => w.started))).toBeLessThan(Math.min(...windows.map((w) => w.ended)));
+    // The runs overlapped: every first-half line (of any writer) comes before every second-half line.
+    const secondHalf = lines.map((line) => Number(/ seq=(\d+) /.exec(line)![1]) >= LINES / 2);
+    expect(secondHalf.indexOf(true)).toBe((PROCESSES * LINES) / 2);
+    expect(secondHalf.lastIndexOf(false)).toBe((PROCESSES * LINES) / 2 - 1);
   }, 60_000);
 });
