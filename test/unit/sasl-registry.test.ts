@@ -37,6 +37,7 @@ describe('src/sasl is pure', () => {
   it.each(readdirSync(folder).filter((file) => file.endsWith('.ts')))('%s imports only node:crypto, errors.ts and its neighbours', (file) => {
     const source = readFileSync(join(folder, file), 'utf8');
     const imports = [...source.matchAll(/\bfrom\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)|^import\s+'([^']+)'/gm)].map((m) => m[1] ?? m[2] ?? m[3]);
-    for (const specifier of imports) expect(specifier).toMatch(/^(node:crypto|\.\.\/errors\.js|\.\/[a-z0-9-]+\.js)$/);
+    // One assertion whatever the count: a file with no imports at all passes by an assertion too.
+    expect(imports.filter((specifier) => !/^(node:crypto|\.\.\/errors\.js|\.\/[a-z0-9-]+\.js)$/.test(specifier ?? ''))).toEqual([]);
   });
 });

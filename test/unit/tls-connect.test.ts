@@ -204,8 +204,10 @@ describe('implicit TLS', () => {
 
     it('a pin replaces the trust file: an expired, misnamed certificate passes if pinned', async () => {
       const port = await tlsServer(certs.expired);
-      const { transport } = await connectTls(target(port, 'mail.example.net'), policy({ fingerprint: fingerprint(certs.expired.cert, 'sha256') }));
+      const { transport, info } = await connectTls(target(port, 'mail.example.net'), policy({ fingerprint: fingerprint(certs.expired.cert, 'sha256') }));
       transports.push(transport);
+      expect(info.certificate?.sha256).toBe(new X509Certificate(certs.expired.cert).fingerprint256);
+      expect(await readText(transport)).toBe('220 ready\r\n');
     });
 
     it('refuses another certificate, even one a trusted CA signed, before reading anything', async () => {
