@@ -10,7 +10,7 @@ import type { PreparedTls } from '../net/tls-options.js';
 import type { TlsPolicy, TlsSessionInfo } from '../net/tls-policy.js';
 import type { Capabilities } from '../smtp/capabilities.js';
 import { SmtpConnection, type ConnectionOptions } from '../smtp/connection.js';
-import type { Transport } from '../smtp/transport.js';
+import type { Transport } from '../transport.js';
 
 /** Upgrades a connected transport to TLS (src/net/tls-connect.ts; replaceable in tests). */
 export type StartTls = (transport: Transport, host: string, policy: TlsPolicy | PreparedTls, timeoutMs: number) => Promise<{ transport: Transport; info: TlsSessionInfo }>;

@@ -19,7 +19,7 @@ import { lookup } from 'node:dns/promises';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { OutboxError } from '../errors.js';
-import type { Transport } from '../smtp/transport.js';
+import type { Transport } from '../transport.js';
 import {
   ConnectAttemptsFailed, raceConnections, sortAddresses,
   type AttemptFailure, type ConnectAttempt, type RaceWinner, type ResolvedAddress,

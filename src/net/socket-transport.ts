@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { OutboxError } from '../errors.js';
-import type { Transport } from '../smtp/transport.js';
+import type { Transport } from '../transport.js';
 import { handshakeError } from './tls-errors.js';
 
 const HIGH_WATER = 256 * 1024;

@@ -10,7 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { checkServerIdentity, connect, type TLSSocket } from 'node:tls';
 import { OutboxError } from '../errors.js';
-import type { Transport } from '../smtp/transport.js';
+import type { Transport } from '../transport.js';
 import { connectTcp, type ConnectOptions, type Connector } from './connector.js';
 import { SocketTransport } from './socket-transport.js';
 import { certificateDigest, certificateInfo, colonHex, matchesFingerprint } from './tls-certificate.js';

@@ -8,7 +8,7 @@ import { OutboxError } from '../errors.js';
 import { serializeCommand, type Command } from './command.js';
 import { DEFAULT_REPLY_LIMITS, ReplyParser, type Reply, type ReplyParserLimits } from './reply.js';
 import type { Timeouts } from './timeouts.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../transport.js';
 
 export type TraceEvent =
   | { readonly kind: 'command'; readonly command: Command; readonly line: string }

@@ -9,7 +9,7 @@
  * bytes without a line ending (JSON string escapes allowed).
  */
 import { OutboxError } from '../../src/errors.js';
-import type { Transport } from '../../src/smtp/transport.js';
+import type { Transport } from '../../src/transport.js';
 
 type Step =
   | { readonly kind: 'client'; readonly lines: string[] }

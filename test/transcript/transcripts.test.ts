@@ -11,7 +11,7 @@ import { deliver } from '../../src/delivery/deliver.js';
 import { OutboxError } from '../../src/errors.js';
 import { timeoutsFor } from '../../src/smtp/timeouts.js';
 import type { TlsPolicy } from '../../src/net/tls-policy.js';
-import type { Transport } from '../../src/smtp/transport.js';
+import type { Transport } from '../../src/transport.js';
 import { parseScript, ScriptedTransport } from '../helpers/scripted-transport.js';
 
 const TEST_POLICY: TlsPolicy = {

@@ -16,7 +16,7 @@ import {
   CONNECTION_ATTEMPT_DELAY_MS, ConnectAttemptsFailed, raceConnections, sortAddresses, tcpAttempt,
   type AttemptTarget, type ConnectAttempt,
 } from '../../src/net/happy-eyeballs.js';
-import type { Transport } from '../../src/smtp/transport.js';
+import type { Transport } from '../../src/transport.js';
 import { expectNoOpenHandles } from '../helpers/certs.js';
 
 /** Whether this machine can listen on ::1 (a container may have IPv6 disabled). */

@@ -13,7 +13,7 @@ import { tcpAttempt, type ConnectAttempt } from '../../src/net/happy-eyeballs.js
 import { encodeConnectRequest, encodeGreeting, parseConnectReply, SOCKS5_REPLIES } from '../../src/net/socks5.js';
 import { connectTls } from '../../src/net/tls-connect.js';
 import type { TlsPolicy } from '../../src/net/tls-policy.js';
-import type { Transport } from '../../src/smtp/transport.js';
+import type { Transport } from '../../src/transport.js';
 import { expectNoOpenHandles, greet, makeTestCertificates, startTlsServer, type LoopbackServer, type TestCertificates } from '../helpers/certs.js';
 import { startSocksServer, type SocksServer, type SocksServerOptions } from '../helpers/socks-server.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OutboxError } from '../../src/errors.js';
 import { connectTcp } from '../../src/net/connector.js';
-import type { Transport } from '../../src/smtp/transport.js';
+import type { Transport } from '../../src/transport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'outbox-net-unix-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -15,7 +15,7 @@ import { connectTls, startTls } from '../../src/net/tls-connect.js';
 import type { TlsPolicy } from '../../src/net/tls-policy.js';
 import { SmtpConnection } from '../../src/smtp/connection.js';
 import { timeoutsFor } from '../../src/smtp/timeouts.js';
-import type { Transport } from '../../src/smtp/transport.js';
+import type { Transport } from '../../src/transport.js';
 import {
   expectClientsClosed, expectNoOpenHandles, greet, makeTestCertificates, startPlainServer, startTlsServer,
   type CertificateFiles, type LoopbackServer, type TestCertificates,

@@ -1,7 +1,11 @@
 /**
  * The byte pipe the protocol core talks through. `src/net/` implements it over
- * TCP (and later TLS, unix sockets, SOCKS); tests implement it in memory. The
- * core never sees a socket.
+ * TCP, TLS, unix sockets and SOCKS; tests implement it in memory. The core
+ * never sees a socket.
+ *
+ * It lives at the root, beside errors.ts, because both `smtp/` (which uses
+ * it) and `net/` (which implements it) need it and neither may import the
+ * other: this is the lowest layer both stand on.
  */
 export interface Transport {
   /**
