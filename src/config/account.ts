@@ -8,7 +8,6 @@
  * that is absent says nothing, a key that is present (even `null`) overrides
  * the layers below it (see `layer.ts`).
  */
-import type { SyslogFacility } from '../log/syslog.js';
 
 /** The `auth` methods outbox accepts, in msmtp's (lower-case) spelling. */
 export const AUTH_METHODS = [
@@ -47,8 +46,22 @@ export type DsnCondition = 'failure' | 'delay' | 'success';
 export type DsnNotify = 'never' | readonly DsnCondition[];
 /** `dsn_return`: RET=HDRS or RET=FULL; `null` (`off`) requests nothing. */
 export type DsnReturn = 'headers' | 'full';
-/** The `syslog` facilities, as the log sink knows them. */
-export type { SyslogFacility };
+/**
+ * The `syslog` facilities msmtprc accepts. The log sink (log/syslog.ts) takes
+ * this type from here: config imports nothing but errors, and the sink is the
+ * layer above that needs the names.
+ */
+export type SyslogFacility =
+  | 'LOG_USER'
+  | 'LOG_MAIL'
+  | 'LOG_LOCAL0'
+  | 'LOG_LOCAL1'
+  | 'LOG_LOCAL2'
+  | 'LOG_LOCAL3'
+  | 'LOG_LOCAL4'
+  | 'LOG_LOCAL5'
+  | 'LOG_LOCAL6'
+  | 'LOG_LOCAL7';
 
 /** Every setting of an account. */
 export interface Settings {

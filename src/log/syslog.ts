@@ -19,19 +19,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
+import type { SyslogFacility } from '../config/account.js';
 import { strftime } from './strftime.js';
 
-export type SyslogFacility =
-  | 'LOG_USER'
-  | 'LOG_MAIL'
-  | 'LOG_LOCAL0'
-  | 'LOG_LOCAL1'
-  | 'LOG_LOCAL2'
-  | 'LOG_LOCAL3'
-  | 'LOG_LOCAL4'
-  | 'LOG_LOCAL5'
-  | 'LOG_LOCAL6'
-  | 'LOG_LOCAL7';
+export type { SyslogFacility };
 
 export type SyslogSeverity = 'info' | 'err';
 
