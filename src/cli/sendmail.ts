@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dsnNotifyParameter, dsnReturnParameter, expandAccountAliases, needsMailFrom, pretendLines, renderPretend, requireEnvelopeFrom, type ChosenAccount, type ConfigFileReport, type ReadyAccount } from '../config/index.js';
-import type { DsnRequest } from '../delivery/mail-parameters.js';
+import type { DsnRequest } from '../delivery/envelope.js';
 import { deliver } from '../delivery/deliver.js';
 import type { DeliveryResult } from '../delivery/deliver.js';
 import { OutboxError } from '../errors.js';

@@ -11,7 +11,7 @@ import type { MessageSource } from '../message/header-reader.js';
 import { LineEndingNormalizer } from '../message/line-endings.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
-import type { MessageFacts } from './mail-parameters.js';
+import type { MessageFacts } from './envelope.js';
 
 /** Messages up to this size go whole, in the envelope's group. */
 export const SINGLE_CHUNK_LIMIT = 256 * 1024;

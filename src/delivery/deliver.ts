@@ -7,9 +7,9 @@ import type { MessageSource } from '../message/header-reader.js';
 import type { TlsSessionInfo } from '../net/tls-policy.js';
 import type { Reply } from '../smtp/reply.js';
 import { authenticate, checkPipelinedAuthReply, prepareAuthentication, type AuthSetup } from './auth.js';
-import type { MessageFacts } from './mail-parameters.js';
+import type { Envelope, MessageFacts } from './envelope.js';
 import { openSession, type SessionOptions } from './session.js';
-import { runTransaction, type Envelope, type TransactionResult } from './transaction.js';
+import { runTransaction, type TransactionResult } from './transaction.js';
 
 export interface DeliveryRequest {
   readonly session: SessionOptions;

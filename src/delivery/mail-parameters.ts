@@ -10,24 +10,7 @@ import type { Capabilities } from '../smtp/capabilities.js';
 import type { EsmtpParams } from '../smtp/command.js';
 import { xtext } from '../smtp/xtext.js';
 import { asciiHost } from '../net/idn.js';
-import type { Envelope } from './transaction.js';
-
-export interface MessageFacts {
-  /** Octets after CRLF normalisation, without dot-stuffing: RFC 1870's message size. */
-  readonly octets: number;
-  /** Any byte ≥ 0x80 in the message. */
-  readonly has8bit: boolean;
-}
-
-/** Delivery status notifications asked for (RFC 3461): msmtp's -N and -R, and -V. */
-export interface DsnRequest {
-  /** NOTIFY= on each RCPT: "NEVER" or a list like "FAILURE,DELAY". */
-  readonly notify?: string;
-  /** RET= on MAIL: "HDRS" or "FULL". */
-  readonly ret?: 'HDRS' | 'FULL';
-  /** ENVID= on MAIL (sendmail's -V). */
-  readonly envid?: string;
-}
+import type { DsnRequest, Envelope, MessageFacts } from './envelope.js';
 
 export interface PreparedEnvelope {
   readonly reversePath: string;

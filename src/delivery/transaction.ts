@@ -13,18 +13,11 @@ import type { Command } from '../smtp/command.js';
 import { describeCommand, type SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Session } from './session.js';
-import { prepareEnvelope, type DsnRequest, type MessageFacts } from './mail-parameters.js';
+import type { Envelope, MessageFacts } from './envelope.js';
+import { prepareEnvelope } from './mail-parameters.js';
 import type { MessageSource } from '../message/header-reader.js';
 import { sendChunks, smallMessage } from './bdat.js';
 import { streamMessage } from './message-stream.js';
-
-export interface Envelope {
-  /** The reverse-path; "" is the null path `<>` (bounces). */
-  readonly reversePath: string;
-  readonly recipients: readonly string[];
-  /** Delivery status notifications asked for (RFC 3461). */
-  readonly dsn?: DsnRequest;
-}
 
 export interface RecipientResult {
   readonly recipient: string;
