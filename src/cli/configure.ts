@@ -7,7 +7,7 @@ import { findSubmissionServer, srvResolver, type SubmissionServer } from '../net
 import { parseRecipientArgument } from '../message/address-list.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
-import type { Stdio } from './sendmail.js';
+import type { Stdio } from './stdio.js';
 
 export async function runConfigure(options: CliOptions, io: Stdio): Promise<number> {
   const address = oneAddress(options.configure!);

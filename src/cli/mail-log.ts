@@ -10,7 +10,7 @@ import { describeReply, OutboxError } from '../errors.js';
 import { appendLogLine, formatJsonRecord, formatLogInfo, formatLogLine, logFailureMessages, type LogRecord } from '../log/index.js';
 import { sendToSyslog, severityForExitStatus, syslogFailureMessage } from '../log/syslog.js';
 import { exitStatusFor } from './exit-status.js';
-import type { Stdio } from './sendmail.js';
+import type { Stdio } from './stdio.js';
 
 export interface MailOutcome {
   readonly account: ReadyAccount;

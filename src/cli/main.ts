@@ -8,8 +8,8 @@ import type { PartialDeliveryError } from '../delivery/transaction.js';
 import { describeReply, isTransientReply, OutboxError } from '../errors.js';
 import { EX_OK, EX_SOFTWARE, exitStatusFor } from './exit-status.js';
 import { parseCommandLine } from './options.js';
-import type { Stdio } from './sendmail.js';
 import { standardInput } from './stdin.js';
+import type { Stdio } from './stdio.js';
 
 export async function main(argv: readonly string[], io: Stdio): Promise<number> {
   try {

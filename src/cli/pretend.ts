@@ -10,7 +10,7 @@ import { envelopeFromHeader } from '../message/recipients.js';
 import { chooseForRun, expandForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
-import type { Stdio } from './sendmail.js';
+import type { Stdio } from './stdio.js';
 
 export async function runPretend(options: CliOptions, io: Stdio): Promise<number> {
   const fromMail = options.readEnvelopeFrom ? await mailFromOf(io.stdin) : undefined;

@@ -4,7 +4,7 @@ import { describeReply } from '../errors.js';
 import { chooseForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
-import type { Stdio } from './sendmail.js';
+import type { Stdio } from './stdio.js';
 import { authSetupFor, sessionOptionsFor } from './session-options.js';
 
 export async function runRemoteQueueStart(options: CliOptions, io: Stdio): Promise<number> {

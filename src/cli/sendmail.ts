@@ -19,13 +19,7 @@ import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
 import { authSetupFor, sessionOptionsFor } from './session-options.js';
 import { logMail } from './mail-log.js';
-
-export interface Stdio {
-  readonly stdin: AsyncIterable<Uint8Array>;
-  writeOut(text: string): void;
-  writeErr(text: string): void;
-  readonly env: NodeJS.ProcessEnv;
-}
+import type { Stdio } from './stdio.js';
 
 interface Run {
   account: ReadyAccount;

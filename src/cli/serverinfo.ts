@@ -3,7 +3,7 @@ import { collectServerInfo } from '../delivery/serverinfo.js';
 import { chooseForRun } from './account-choice.js';
 import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
-import type { Stdio } from './sendmail.js';
+import type { Stdio } from './stdio.js';
 import { renderServerInfo, renderServerInfoJson } from './serverinfo-render.js';
 import { sessionOptionsFor } from './session-options.js';
 

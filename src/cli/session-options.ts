@@ -19,7 +19,7 @@ import { transcriptWriter } from '../log/transcript.js';
 import { tlsLines } from './serverinfo-render.js';
 import { timeoutsFor } from '../smtp/timeouts.js';
 import type { CliOptions } from './options.js';
-import type { Stdio } from './sendmail.js';
+import type { Stdio } from './stdio.js';
 
 export function sessionOptionsFor(account: ReadyAccount, options: Pick<CliOptions, 'debug' | 'chunking'>, io: Pick<Stdio, 'env' | 'writeOut'>): SessionOptions {
   const debug = options.debug;

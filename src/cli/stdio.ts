@@ -1,0 +1,12 @@
+/**
+ * The process as the modes see it: stdin, the two output streams and the
+ * environment. `main()` takes it as a parameter so tests can run a mode
+ * without a process; every mode's module imports this type from here, not
+ * from another mode (which made circles of imports through sendmail.ts).
+ */
+export interface Stdio {
+  readonly stdin: AsyncIterable<Uint8Array>;
+  writeOut(text: string): void;
+  writeErr(text: string): void;
+  readonly env: NodeJS.ProcessEnv;
+}
