@@ -4,8 +4,8 @@
  * sending — TLS as configured, STARTTLS and a second EHLO — but nothing is
  * authenticated, and QUIT is sent before anything is printed, as in msmtp.
  */
-import { lookupService } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { systemResolve, type Resolve } from '../net/connector.js';
 import type { CertificateInfo, TlsSessionInfo } from '../net/tls-policy.js';
 import { openSession, type SessionOptions } from './session.js';
 
@@ -45,7 +45,7 @@ export async function collectServerInfo(options: SessionOptions, now: Date = new
     port: options.port,
     socket: options.socketPath,
     address,
-    reverseName: address ? await reverseName(address, options.port) : undefined,
+    reverseName: address ? await reverseName(address, options.port, options.resolve ?? systemResolve) : undefined,
     greeting: session.greeting.lines,
     tls: session.tls,
     capabilities,
@@ -72,13 +72,17 @@ function certificateWarnings(certificate: CertificateInfo, now: Date): string[] 
   return [];
 }
 
-/** The name the system resolver gives the address (getnameinfo: /etc/hosts first), within a short time. */
-async function reverseName(address: string, port: number): Promise<string | undefined> {
-  if (!isIP(address)) return undefined;
+/**
+ * The name the session's resolver gives the address (the system's:
+ * getnameinfo, /etc/hosts first), within a short time. The same resolver as
+ * for connecting, so OUTBOX_DNS_SERVER keeps this lookup on its server too.
+ */
+async function reverseName(address: string, port: number, resolver: Resolve): Promise<string | undefined> {
+  if (!isIP(address) || !resolver.reverse) return undefined;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), REVERSE_LOOKUP_MS); });
   try {
-    const found = await Promise.race([lookupService(address, port).then((r) => r.hostname, () => undefined), timeout]);
+    const found = await Promise.race([resolver.reverse(address, port).catch(() => undefined), timeout]);
     return found && found !== address ? found : undefined;
   } finally {
     clearTimeout(timer);

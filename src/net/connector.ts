@@ -15,7 +15,7 @@
  * configuration error (EX_CONFIG); everything a retry may fix is transient.
  * See docs/networking.md.
  */
-import { lookup } from 'node:dns/promises';
+import { lookup, lookupService } from 'node:dns/promises';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { OutboxError } from '../errors.js';
@@ -30,8 +30,17 @@ import { connectUnixSocket, unixSocketPeer } from './unix-socket.js';
 
 export type { ResolvedAddress } from './happy-eyeballs.js';
 
-/** Turns a host name into addresses, throwing Node's DNS errors (ENOTFOUND, EAI_AGAIN, ESERVFAIL…). */
-export type Resolve = (host: string) => Promise<ResolvedAddress[]>;
+/**
+ * Turns a host name into addresses, throwing Node's DNS errors (ENOTFOUND,
+ * EAI_AGAIN, ESERVFAIL…). `reverse`, where the resolver has one, names an
+ * address (for --serverinfo); it is part of the same value so that whoever
+ * chooses the resolver chooses it for both directions.
+ */
+export interface Resolve {
+  (host: string): Promise<ResolvedAddress[]>;
+  /** The address's name; the address itself, or a rejection, when it has none. */
+  reverse?(address: string, port: number): Promise<string>;
+}
 
 export interface ConnectOptions {
   /** A name, an IPv4 address, or an IPv6 address with or without brackets. */
@@ -56,17 +65,24 @@ export interface ConnectorHooks {
   readonly attemptDelayMs?: number;
 }
 
-/** The system resolver (getaddrinfo: /etc/hosts, then DNS), as msmtp uses; every address, in its order. */
-export const systemResolve: Resolve = async (host) => {
-  const found = await lookup(host, { all: true, verbatim: true });
-  return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
-};
+/**
+ * The system resolver (getaddrinfo: /etc/hosts, then DNS), as msmtp uses;
+ * every address, in its order. Backwards, getnameinfo (/etc/hosts first),
+ * which answers with the address itself when it knows no name.
+ */
+export const systemResolve: Resolve = Object.assign(
+  async (host: string): Promise<ResolvedAddress[]> => {
+    const found = await lookup(host, { all: true, verbatim: true });
+    return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 as const : 4 as const }));
+  },
+  { reverse: async (address: string, port: number) => (await lookupService(address, port)).hostname },
+);
 
 /** A resolver that asks one DNS server (`ip` or `ip:port`) directly; for tests and private setups. */
 export function dnsServerResolve(server: string): Resolve {
   const resolver = new Resolver({ timeout: 2000, tries: 2 });
   resolver.setServers([server]);
-  return async (host) => {
+  const forward = async (host: string): Promise<ResolvedAddress[]> => {
     const [v6, v4] = await Promise.allSettled([resolver.resolve6(host), resolver.resolve4(host)]);
     const addresses: ResolvedAddress[] = [
       ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 as const })) : []),
@@ -77,6 +93,8 @@ export function dnsServerResolve(server: string): Resolve {
     const errors = [v4, v6].map((r) => (r.status === 'rejected' ? (r.reason as NodeJS.ErrnoException) : undefined));
     throw errors.find((e) => e && e.code !== 'ENOTFOUND' && e.code !== 'ENODATA') ?? errors[0] ?? errors[1];
   };
+  // The first PTR record, from the same server.
+  return Object.assign(forward, { reverse: async (address: string) => (await resolver.reverse(address))[0] ?? address });
 }
 
 /** A connector; `hooks` are for tests. */
