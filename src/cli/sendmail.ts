@@ -20,6 +20,7 @@ import type { CliOptions } from './options.js';
 import { authSetupFor, sessionOptionsFor } from './session-options.js';
 import { logMail } from './mail-log.js';
 import type { Stdio } from './stdio.js';
+import { removeTempFilesOnExit } from './temp-cleanup.js';
 
 interface Run {
   account: ReadyAccount;
@@ -29,6 +30,8 @@ interface Run {
 }
 
 export async function runSendmail(options: CliOptions, io: Stdio): Promise<number> {
+  // A mail too large for memory is spooled to a file, which must not outlive an interrupted run.
+  removeTempFilesOnExit();
   let run: Run | undefined;
   const prepared = await prepareMessage(io.stdin, {
     readRecipients: options.readRecipients,

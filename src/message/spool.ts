@@ -6,8 +6,9 @@
  * Up to `memoryLimit` bytes (default 1 MiB) stay in memory. Past that the
  * message goes to `message` in a private folder (mkdtemp under the temporary
  * directory, mode 0700; the file 0600), and memory holds at most one chunk.
- * The folder is removed by `dispose()`, on process exit and on SIGINT,
- * SIGTERM and SIGHUP (temp-files.ts), and when spooling fails.
+ * The folder is removed by `dispose()`, when spooling fails, and, through
+ * the register of temp-files.ts, by the CLI on process exit and on SIGINT,
+ * SIGTERM and SIGHUP (cli/temp-cleanup.ts).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,30 +1,35 @@
 /**
  * Private temporary folders that never outlive the process: each is made by
- * mkdtemp with mode 0700 and removed by its owner, and whatever is still
- * there is removed when the process exits and on SIGINT, SIGTERM and SIGHUP.
- *
- * Signals: a listener on SIGINT replaces Node's default (exit), so the
- * handler removes the folders, takes its listeners away and, when no one
- * else listens for that signal, sends it again: the process then dies of it
- * as it would have, with the shell seeing the signal. The handlers are
- * installed while at least one folder exists and removed with the last one.
+ * mkdtemp with mode 0700 and removed by its owner. This module only keeps
+ * the register of those still there; removing them when the process ends is
+ * the CLI's job (cli/temp-cleanup.ts), since only src/cli touches the
+ * process's exit and signal handlers. The CLI is told when the first folder
+ * is made and when the last one is gone, so that its handlers exist only
+ * while there is something to remove.
  */
 import { mkdtemp, chmod } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-type CleanupSignal = (typeof SIGNALS)[number];
+/** Told when the register stops being empty (`first`) and when it is empty again (`last`). */
+export interface PrivateDirWatcher {
+  first(): void;
+  last(): void;
+}
 
 const live = new Set<string>();
-const signalHandlers = new Map<CleanupSignal, () => void>();
-let exitHandler: (() => void) | undefined;
+let watcher: PrivateDirWatcher | undefined;
+
+/** Who to tell about the register; one at a time (the CLI). */
+export function watchPrivateDirs(next: PrivateDirWatcher): void {
+  watcher = next;
+}
 
 /** Makes `<parent>/outbox-XXXXXX` with mode 0700 and registers it for removal at exit. */
 export async function makePrivateDir(parent: string): Promise<string> {
   const dir = await mkdtemp(join(parent, 'outbox-'));
   live.add(dir);
-  install();
+  if (live.size === 1) watcher?.first();
   await chmod(dir, 0o700);
   return dir;
 }
@@ -33,7 +38,13 @@ export async function makePrivateDir(parent: string): Promise<string> {
 export function removePrivateDir(dir: string): void {
   removeQuietly(dir);
   live.delete(dir);
-  if (live.size === 0) uninstall();
+  if (live.size === 0) watcher?.last();
+}
+
+/** Removes every folder still registered (at exit, on a signal). Never throws. */
+export function removeAllPrivateDirs(): void {
+  for (const dir of live) removeQuietly(dir);
+  live.clear();
 }
 
 /** The folders not yet removed (for tests). */
@@ -47,33 +58,4 @@ function removeQuietly(dir: string): void {
   } catch {
     // at exit there is nobody left to tell; a later tmp cleaner will see it
   }
-}
-
-function removeAll(): void {
-  for (const dir of live) removeQuietly(dir);
-  live.clear();
-}
-
-function install(): void {
-  if (exitHandler) return;
-  exitHandler = removeAll;
-  process.on('exit', exitHandler);
-  for (const signal of SIGNALS) {
-    const handler = (): void => onSignal(signal);
-    signalHandlers.set(signal, handler);
-    process.on(signal, handler);
-  }
-}
-
-function uninstall(): void {
-  if (exitHandler) process.removeListener('exit', exitHandler);
-  exitHandler = undefined;
-  for (const [signal, handler] of signalHandlers) process.removeListener(signal, handler);
-  signalHandlers.clear();
-}
-
-function onSignal(signal: CleanupSignal): void {
-  removeAll();
-  uninstall();
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }

@@ -99,8 +99,11 @@ describe('counts at every chunk boundary, in memory and in a file', () => {
 describe('spoolMessage above the memory limit', () => {
   it('spills to a private file (folder 0700, file 0600) that dispose removes', async () => {
     const input = Buffer.from('Subject: big\n\n' + 'x'.repeat(100) + '\n');
+    const listeners = () => ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP'].map((event) => process.listenerCount(event));
+    const before = listeners();
     const spool = await spoolMessage([input.subarray(0, 10), input.subarray(10)], { memoryLimit: 50, tmpDir: scratch });
     const path = spool.path!;
+    expect(listeners()).toEqual(before); // the process's handlers are the CLI's business (cli/temp-cleanup.ts)
     expect(path).toBeDefined();
     expect(dirname(dirname(path))).toBe(scratch);
     expect(statSync(path).mode & 0o777).toBe(0o600);
@@ -162,8 +165,13 @@ describe('the temporary file goes away with the process', () => {
   let bundle: string;
   beforeAll(async () => {
     bundle = join(scratch, 'spool.mjs');
+    // The spool and the CLI's handlers that remove its folders (message/ touches no process handler).
     await build({
-      entryPoints: [resolve(here, '../../src/message/spool.ts')],
+      stdin: {
+        contents: "export { spoolMessage } from './message/spool.ts'; export { removeTempFilesOnExit } from './cli/temp-cleanup.ts';",
+        resolveDir: resolve(here, '../../src'),
+        loader: 'ts',
+      },
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -173,8 +181,9 @@ describe('the temporary file goes away with the process', () => {
     writeFileSync(
       join(scratch, 'child.mjs'),
       [
-        "import { spoolMessage } from './spool.mjs';",
+        "import { spoolMessage, removeTempFilesOnExit } from './spool.mjs';",
         'const [tmpDir, how] = process.argv.slice(2);',
+        'removeTempFilesOnExit();',
         'const spool = await spoolMessage([Buffer.alloc(5000, 0x61)], { memoryLimit: 100, tmpDir });',
         "process.stdout.write(spool.path + '\\n');",
         "if (how === 'exit') process.stdin.once('data', () => process.exit(3));",
