@@ -108,15 +108,6 @@ function enhancedCodeOf(code: number, text: string): string | undefined {
   return `${m[1]}.${m[2]}.${m[3]}`;
 }
 
-/** The reply's text as one string for messages and logs, lines joined with "\n". */
-export function replyText(reply: Reply): string {
-  return reply.lines.join('\n');
-}
-
-export function isPositiveCompletion(reply: Reply): boolean {
-  return reply.code >= 200 && reply.code < 300;
-}
-
 function protocolError(message: string): OutboxError {
   return new OutboxError('E_PROTOCOL', message);
 }
