@@ -26,7 +26,7 @@ function oneAddress(text: string): string {
   return address;
 }
 
-export function accountText(address: string, server: SubmissionServer): string {
+function accountText(address: string, server: SubmissionServer): string {
   return [
     `# An account for ${address}, from the DNS record ${server.record}.`,
     '# Copy it to ~/.msmtprc (or $XDG_CONFIG_HOME/msmtp/config) and check the values.',

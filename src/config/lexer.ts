@@ -55,7 +55,7 @@ export function trimBlanks(text: string): string {
 }
 
 /** `"…"` → `…`; anything else unchanged. */
-export function unquote(argument: string): string {
+function unquote(argument: string): string {
   if (argument.length >= 2 && argument.startsWith('"') && argument.endsWith('"')) return argument.slice(1, -1);
   return argument;
 }

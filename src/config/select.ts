@@ -103,7 +103,7 @@ export function findAccountByEnvelopeFrom(
 }
 
 /** A `from` pattern matches case-sensitively; a plain address ignoring ASCII case. */
-export function fromMatches(from: string, address: string): boolean {
+function fromMatches(from: string, address: string): boolean {
   return isPattern(from) ? fnmatch(from, address) : asciiLower(from) === asciiLower(address);
 }
 

@@ -14,7 +14,7 @@ import type { Reply } from '../smtp/reply.js';
 import type { MessageFacts } from './envelope.js';
 
 /** Messages up to this size go whole, in the envelope's group. */
-export const SINGLE_CHUNK_LIMIT = 256 * 1024;
+const SINGLE_CHUNK_LIMIT = 256 * 1024;
 /** Chunk replies that may be outstanding while more chunks are sent (with PIPELINING). */
 const WINDOW = 8;
 

@@ -27,7 +27,7 @@ export type { SyslogFacility };
 export type SyslogSeverity = 'info' | 'err';
 
 /** <syslog.h> facility numbers (the value of LOG_MAIL is 2 << 3; these are before the shift). */
-export const FACILITY_CODES: Readonly<Record<SyslogFacility, number>> = {
+const FACILITY_CODES: Readonly<Record<SyslogFacility, number>> = {
   LOG_USER: 1,
   LOG_MAIL: 2,
   LOG_LOCAL0: 16,
@@ -40,7 +40,7 @@ export const FACILITY_CODES: Readonly<Record<SyslogFacility, number>> = {
   LOG_LOCAL7: 23,
 };
 
-export const SEVERITY_CODES: Readonly<Record<SyslogSeverity, number>> = { err: 3, info: 6 };
+const SEVERITY_CODES: Readonly<Record<SyslogSeverity, number>> = { err: 3, info: 6 };
 
 /** The PRI value of RFC 3164 / RFC 5424: facility × 8 + severity. */
 export function syslogPriority(facility: SyslogFacility, severity: SyslogSeverity): number {
@@ -131,7 +131,7 @@ export function defaultSyslogTransport(options: DefaultTransportOptions = {}): S
 }
 
 /** The stream socket could not be connected to (as opposed to failing later). */
-export class SyslogConnectError extends Error {
+class SyslogConnectError extends Error {
   readonly code: string | undefined;
   constructor(message: string, code: string | undefined) {
     super(message);

@@ -53,7 +53,7 @@ function isPlainPhrase(name: string): boolean {
 }
 
 /** RFC 5322 §3.2.4 quoted-string: `"` and `\` escaped with a backslash. */
-export function quoteString(text: string): string {
+function quoteString(text: string): string {
   return `"${text.replace(/["\\]/g, '\\$&')}"`;
 }
 
@@ -105,7 +105,7 @@ export function foldWords(prefix: string, words: readonly string[], width = 78):
 export type CharsetDecoder = (bytes: Uint8Array, charset: string) => string | undefined;
 
 /** Node's own decoders (full ICU: the ISO-8859 family, windows-125x, KOI8, Shift_JIS, EUC, GB18030, Big5…). */
-export const textDecoderCharsets: CharsetDecoder = (bytes, charset) => {
+const textDecoderCharsets: CharsetDecoder = (bytes, charset) => {
   try {
     return new TextDecoder(charset, { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {

@@ -29,7 +29,7 @@ import {
 /** The mail as chunks of bytes: standard input, a file stream, or buffers in tests. */
 export type MessageSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
-export const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
+const DEFAULT_MAX_HEADER_BYTES = 1024 * 1024;
 /** RFC 5322 §2.1.1: a line is at most 998 octets; no field name can be longer. */
 const MAX_NAME_PREFIX = 998;
 
@@ -88,7 +88,7 @@ function isFtext(byte: number): boolean {
  * field has been read yet; `inField`: a field is open, so a blank-led line
  * continues it.
  */
-export function classifyLine(prefix: Buffer, complete: boolean, first: boolean, inField: boolean): LineKind {
+function classifyLine(prefix: Buffer, complete: boolean, first: boolean, inField: boolean): LineKind {
   if (prefix.length === 0) return complete ? 'empty' : 'undecided';
   if (isBlank(prefix[0])) return inField ? 'continuation' : 'body';
   let i = 0;

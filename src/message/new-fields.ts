@@ -19,7 +19,7 @@ import { isDotAtom } from './address-tokens.js';
 import { makeField, type HeaderField } from './header-block.js';
 import { encodeDisplayName, foldWords, refuseControls } from './display-name.js';
 
-export const UNDISCLOSED_RECIPIENTS = 'undisclosed-recipients:;';
+const UNDISCLOSED_RECIPIENTS = 'undisclosed-recipients:;';
 
 /** `From: addr`, or `From: Name <addr>` when a full name is given. */
 export function fromField(address: string, fullName?: string): HeaderField {

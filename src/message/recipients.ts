@@ -21,7 +21,7 @@ import { isNamed, type HeaderBlock, type HeaderField } from './header-block.js';
 const RECIPIENT_FIELDS = ['To', 'Cc', 'Bcc'];
 const RESENT_RECIPIENT_FIELDS = ['Resent-To', 'Resent-Cc', 'Resent-Bcc'];
 
-export function isResentField(field: HeaderField): boolean {
+function isResentField(field: HeaderField): boolean {
   return field.name.toLowerCase().startsWith('resent-');
 }
 
@@ -54,7 +54,7 @@ export function envelopeFromHeader(header: HeaderBlock): string | undefined {
 }
 
 /** The mailboxes of an address field; a malformed field is OutboxError('E_BAD_DATA') naming the field and its line. */
-export function mailboxesOf(field: HeaderField): Mailbox[] {
+function mailboxesOf(field: HeaderField): Mailbox[] {
   try {
     return flattenMailboxes(parseAddressList(field.value));
   } catch (error) {

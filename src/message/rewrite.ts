@@ -66,7 +66,7 @@ export interface RewriteSettings {
 }
 
 /** The effective set_to_header, with undisclosed_recipients folded in. */
-export function toHeaderMode(settings: RewriteSettings): SetToHeader {
+function toHeaderMode(settings: RewriteSettings): SetToHeader {
   if (settings.undisclosedRecipients) return 'on';
   return settings.setToHeader ?? 'off';
 }
@@ -84,7 +84,7 @@ export function rewriteHeader(header: HeaderBlock, settings: RewriteSettings): H
   return header.withFields([...prepended, ...kept].map((field) => foldLongLines(field)));
 }
 
-export function isBccField(field: HeaderField): boolean {
+function isBccField(field: HeaderField): boolean {
   return isNamed(field, 'Bcc') || isNamed(field, 'Resent-Bcc');
 }
 

@@ -19,10 +19,10 @@ import { StatsCounter, type MessageStats } from './message-stats.js';
 import { makePrivateDir, removePrivateDir } from './temp-files.js';
 import { toBuffer, type MessageSource } from './header-reader.js';
 
-export const DEFAULT_MEMORY_LIMIT = 1024 * 1024;
+const DEFAULT_MEMORY_LIMIT = 1024 * 1024;
 const READ_CHUNK = 64 * 1024;
 /** Buffers the file is read into in turn; see fromFile. */
-export const READ_RING = 4;
+const READ_RING = 4;
 
 export interface SpoolOptions {
   /** The most bytes kept in memory before spilling to a file (default 1 MiB). */

@@ -42,7 +42,7 @@ export const MIN_ITERATIONS = 4096;
 /** More would block for many seconds. */
 export const MAX_ITERATIONS = 10_000_000;
 /** The client nonce is the base64 of this many bytes from `random` (192 bits). */
-export const NONCE_BYTES = 24;
+const NONCE_BYTES = 24;
 
 const HASHES = { 'SHA-1': { node: 'sha1', length: 20 }, 'SHA-256': { node: 'sha256', length: 32 } } as const;
 

@@ -26,7 +26,7 @@ export interface ParsedPath {
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly why: string };
 
 /** RFC 5321 §4.5.3.1.3: a path is at most 256 octets, brackets included. */
-export const MAX_PATH_OCTETS = 256;
+const MAX_PATH_OCTETS = 256;
 
 const NON_ASCII = '[^\\x00-\\x7f]';
 const ATEXT = `(?:[A-Za-z0-9!#$%&'*+\\-/=?^_\`{|}~]|${NON_ASCII})`;

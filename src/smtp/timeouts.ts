@@ -27,7 +27,7 @@ const MINUTE = 60_000;
  * RFC 5321 gives no connect timeout; two minutes is about what Linux itself
  * gives up after (tcp_syn_retries = 6), so `timeout off` behaves as before.
  */
-export const RFC5321_TIMEOUTS: Timeouts = {
+const RFC5321_TIMEOUTS: Timeouts = {
   connect: 2 * MINUTE,
   greeting: 5 * MINUTE,
   command: 5 * MINUTE,
