@@ -107,3 +107,42 @@ export function describeReply(reply: ServerReply): string {
   if (reply.lines.length === 0) return prefix;
   return reply.lines.map((line) => (line ? `${prefix} ${line}` : prefix)).join(' / ');
 }
+
+/** strerror(3)'s text for the errors a file or socket meets, as msmtp prints it. */
+const STRERROR: Readonly<Record<string, string>> = {
+  EACCES: 'Permission denied',
+  EAGAIN: 'Resource temporarily unavailable',
+  EBADF: 'Bad file descriptor',
+  EBUSY: 'Device or resource busy',
+  EDQUOT: 'Disk quota exceeded',
+  EEXIST: 'File exists',
+  EFBIG: 'File too large',
+  EINVAL: 'Invalid argument',
+  EIO: 'Input/output error',
+  EISDIR: 'Is a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  EMFILE: 'Too many open files',
+  ENAMETOOLONG: 'File name too long',
+  ENFILE: 'Too many open files in system',
+  ENODEV: 'No such device',
+  ENOENT: 'No such file or directory',
+  ENOSPC: 'No space left on device',
+  ENOTDIR: 'Not a directory',
+  ENXIO: 'No such device or address',
+  EPERM: 'Operation not permitted',
+  EPIPE: 'Broken pipe',
+  EROFS: 'Read-only file system',
+  ETXTBSY: 'Text file busy',
+};
+
+/**
+ * The C library's words for a system error (strerror(3)), as msmtp prints
+ * them; an error without a known code keeps its own message. One table for
+ * every layer that reports a file or socket error (configuration files,
+ * aliases, the log file).
+ */
+export function strerror(error: unknown): string {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  if (typeof code === 'string' && Object.hasOwn(STRERROR, code)) return STRERROR[code]!;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -13,9 +13,8 @@
  * them), and an alias that lists no address is an error (msmtp sends
  * `RCPT TO:<>`).
  */
-import { OutboxError } from '../errors.js';
+import { OutboxError, strerror } from '../errors.js';
 import type { Account } from './account.js';
-import { strerror } from './files.js';
 import { errorAt } from './location.js';
 
 export const ALIAS_LOOKUP_LIMIT = 17;

@@ -15,7 +15,7 @@
  * owned by the effective user and have no group or other permissions (nor the
  * user's execute bit), unless the effective user is root.
  */
-import { OutboxError } from '../errors.js';
+import { OutboxError, strerror } from '../errors.js';
 import { errorAt } from './location.js';
 import { parseConfigFile, type AccountDefinition, type ParsedFile } from './parser.js';
 import type { CommandRunner } from './shell.js';
@@ -128,20 +128,4 @@ function checkSecrets(parsed: ParsedFile, request: LoadRequest): void {
 function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : '';
-}
-
-const STRERROR: Readonly<Record<string, string>> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  ENOTDIR: 'Not a directory',
-  EISDIR: 'Is a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  EIO: 'Input/output error',
-};
-
-/** The C library's text for an error code, as msmtp prints it. */
-export function strerror(error: unknown): string {
-  return STRERROR[errorCode(error)] ?? (error instanceof Error ? error.message : String(error));
 }

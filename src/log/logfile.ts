@@ -16,6 +16,7 @@
  * ("cannot log to X: …", "log info was: …") and keeps its exit status.
  */
 import { open } from 'node:fs/promises';
+import { strerror } from '../errors.js';
 
 export interface AppendLogOptions {
   /** Where `-` writes: the CLI's standard output. process.stdout by default. */
@@ -44,7 +45,7 @@ export async function appendLogLine(path: string, line: string, options: AppendL
       await (options.writeStdout ?? writeToProcessStdout)(text);
       return undefined;
     } catch (error) {
-      return { path, reason: `output error: ${systemErrorText(error)}`, cause: error };
+      return { path, reason: `output error: ${strerror(error)}`, cause: error };
     }
   }
   let handle;
@@ -52,7 +53,7 @@ export async function appendLogLine(path: string, line: string, options: AppendL
     // 'a' = O_WRONLY | O_CREAT | O_APPEND.
     handle = await open(path, 'a', options.mode ?? 0o600);
   } catch (error) {
-    return { path, reason: `cannot open: ${systemErrorText(error)}`, cause: error };
+    return { path, reason: `cannot open: ${strerror(error)}`, cause: error };
   }
   let failure: LogFileFailure | undefined;
   try {
@@ -63,12 +64,12 @@ export async function appendLogLine(path: string, line: string, options: AppendL
       failure = { path, reason: `output error: wrote ${bytesWritten} of ${bytes.length} bytes` };
     }
   } catch (error) {
-    failure = { path, reason: `output error: ${systemErrorText(error)}`, cause: error };
+    failure = { path, reason: `output error: ${strerror(error)}`, cause: error };
   }
   try {
     await handle.close();
   } catch (error) {
-    failure ??= { path, reason: systemErrorText(error), cause: error };
+    failure ??= { path, reason: strerror(error), cause: error };
   }
   return failure;
 }
@@ -82,37 +83,4 @@ function writeToProcessStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
   });
-}
-
-/** strerror() wording, as msmtp prints it, for the errors a log file meets. */
-const STRERROR: Readonly<Record<string, string>> = {
-  EACCES: 'Permission denied',
-  EAGAIN: 'Resource temporarily unavailable',
-  EBADF: 'Bad file descriptor',
-  EBUSY: 'Device or resource busy',
-  EDQUOT: 'Disk quota exceeded',
-  EEXIST: 'File exists',
-  EFBIG: 'File too large',
-  EINVAL: 'Invalid argument',
-  EIO: 'Input/output error',
-  EISDIR: 'Is a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  EMFILE: 'Too many open files',
-  ENAMETOOLONG: 'File name too long',
-  ENFILE: 'Too many open files in system',
-  ENODEV: 'No such device',
-  ENOENT: 'No such file or directory',
-  ENOSPC: 'No space left on device',
-  ENOTDIR: 'Not a directory',
-  ENXIO: 'No such device or address',
-  EPERM: 'Operation not permitted',
-  EPIPE: 'Broken pipe',
-  EROFS: 'Read-only file system',
-  ETXTBSY: 'Text file busy',
-};
-
-export function systemErrorText(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string' && STRERROR[code] !== undefined) return STRERROR[code];
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendLogLine, logFailureMessages, systemErrorText } from '../../src/log/logfile.js';
+import { strerror } from '../../src/errors.js';
+import { appendLogLine, logFailureMessages } from '../../src/log/logfile.js';
 
 let dir: string;
 beforeAll(() => {
@@ -70,9 +71,9 @@ describe('appendLogLine', () => {
   });
 
   it('strerror wording for known codes, the message otherwise', () => {
-    expect(systemErrorText(Object.assign(new Error('x'), { code: 'ENOSPC' }))).toBe('No space left on device');
-    expect(systemErrorText(new Error('something else'))).toBe('something else');
-    expect(systemErrorText('text')).toBe('text');
+    expect(strerror(Object.assign(new Error('x'), { code: 'ENOSPC' }))).toBe('No space left on device');
+    expect(strerror(new Error('something else'))).toBe('something else');
+    expect(strerror('text')).toBe('text');
   });
 });
 
