@@ -7,7 +7,7 @@
  * window of chunk replies outstanding (one without PIPELINING).
  */
 import { OutboxError, describeReply, isTransientReply } from '../errors.js';
-import type { MessageSource } from '../message/header-reader.js';
+import { toBuffer, type MessageSource } from '../message/header-reader.js';
 import { LineEndingNormalizer } from '../message/line-endings.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
@@ -23,7 +23,7 @@ export async function smallMessage(source: MessageSource, facts: MessageFacts | 
   if (!facts || facts.octets > SINGLE_CHUNK_LIMIT) return undefined;
   const normalizer = new LineEndingNormalizer();
   const parts: Buffer[] = [];
-  for await (const chunk of source) parts.push(Buffer.from(normalizer.push(Buffer.from(chunk))));
+  for await (const chunk of source) parts.push(Buffer.from(normalizer.push(toBuffer(chunk))));
   parts.push(normalizer.end());
   return Buffer.concat(parts);
 }
@@ -41,7 +41,7 @@ export async function sendChunks(connection: SmtpConnection, source: MessageSour
   let octets = 0;
   let pending: Buffer | undefined;
   for await (const chunk of source) {
-    const normalized = normalizer.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const normalized = normalizer.push(toBuffer(chunk));
     if (normalized.length === 0) continue;
     octets += normalized.length;
     if (pending) {

@@ -5,7 +5,7 @@
  * whatever the message size. The final "." is written with the last block.
  */
 import { OutboxError } from '../errors.js';
-import type { MessageSource } from '../message/header-reader.js';
+import { toBuffer, type MessageSource } from '../message/header-reader.js';
 import { LineEndingNormalizer } from '../message/line-endings.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import { DotStuffer } from '../smtp/dot-stuffing.js';
@@ -42,7 +42,7 @@ export async function streamMessage(connection: SmtpConnection, source: MessageS
 async function* readSource(source: MessageSource): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of source) {
-      yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      yield toBuffer(chunk);
     }
   } catch (error) {
     if (error instanceof OutboxError) throw error;

@@ -349,6 +349,7 @@ async function closeQuietly(iterator: ChunkIterator): Promise<void> {
   }
 }
 
+/** A chunk of a MessageSource as a Buffer without copying it: the chunk itself, or a view of its memory. */
 export function toBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
