@@ -8,7 +8,7 @@
  */
 import { OutboxError, describeReply, isTransientReply } from '../errors.js';
 import { toBuffer, type MessageSource } from '../message/header-reader.js';
-import { LineEndingNormalizer } from '../message/line-endings.js';
+import { lineEndingsFor } from '../message/line-endings.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
 import type { MessageFacts } from './envelope.js';
@@ -21,7 +21,7 @@ const WINDOW = 8;
 /** The whole message, CRLF throughout, when the facts say it is small enough for one chunk. */
 export async function smallMessage(source: MessageSource, facts: MessageFacts | undefined): Promise<Buffer | undefined> {
   if (!facts || facts.octets > SINGLE_CHUNK_LIMIT) return undefined;
-  const normalizer = new LineEndingNormalizer();
+  const normalizer = lineEndingsFor(source);
   const parts: Buffer[] = [];
   for await (const chunk of source) parts.push(Buffer.from(normalizer.push(toBuffer(chunk))));
   parts.push(normalizer.end());
@@ -36,7 +36,7 @@ export async function smallMessage(source: MessageSource, facts: MessageFacts | 
  */
 export async function sendChunks(connection: SmtpConnection, source: MessageSource, pipelining: boolean): Promise<{ octets: number; lastReply: Reply }> {
   const window = pipelining ? WINDOW : 1;
-  const normalizer = new LineEndingNormalizer();
+  const normalizer = lineEndingsFor(source);
   let outstanding = 0;
   let octets = 0;
   let pending: Buffer | undefined;

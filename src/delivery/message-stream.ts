@@ -1,12 +1,13 @@
 /**
  * Moves the message from its source to the server after the 354 reply: line
- * endings normalised to CRLF, dot-stuffed, each input chunk written as one
+ * endings normalised to CRLF (unless the source, the spool, declares it is
+ * already), dot-stuffed, each input chunk written as one
  * block, with the socket's back-pressure respected so memory stays bounded
  * whatever the message size. The final "." is written with the last block.
  */
 import { OutboxError } from '../errors.js';
 import { toBuffer, type MessageSource } from '../message/header-reader.js';
-import { LineEndingNormalizer } from '../message/line-endings.js';
+import { lineEndingsFor } from '../message/line-endings.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import { DotStuffer } from '../smtp/dot-stuffing.js';
 
@@ -20,7 +21,7 @@ import { DotStuffer } from '../smtp/dot-stuffing.js';
  * (message/spool.ts) rely on that.
  */
 export async function streamMessage(connection: SmtpConnection, source: MessageSource): Promise<number> {
-  const normalizer = new LineEndingNormalizer();
+  const normalizer = lineEndingsFor(source);
   const stuffer = new DotStuffer();
   let octets = 0;
   let pending: Buffer | undefined;

@@ -128,3 +128,24 @@ function isCrlfThroughout(chunk: Buffer): boolean {
   }
   return true;
 }
+
+/**
+ * Chunks that are CRLF throughout and say so: the spool's, normalised on
+ * their way in (spool.ts). The send path leaves their line endings alone
+ * instead of running a second normaliser over the same bytes.
+ */
+export interface CrlfChunks extends AsyncIterable<Buffer> {
+  readonly crlfThroughout: true;
+}
+
+/** Marks chunks as CRLF throughout; only for bytes a LineEndingNormalizer produced. */
+export function declareCrlf(chunks: AsyncIterable<Buffer>): CrlfChunks {
+  return Object.assign(chunks, { crlfThroughout: true as const });
+}
+
+/** The line-ending pass a source needs on the way out: none for CrlfChunks, a LineEndingNormalizer for anything else. */
+export function lineEndingsFor(source: object): Pick<LineEndingNormalizer, 'push' | 'end'> {
+  return (source as Partial<CrlfChunks>).crlfThroughout === true ? ALREADY_CRLF : new LineEndingNormalizer();
+}
+
+const ALREADY_CRLF: Pick<LineEndingNormalizer, 'push' | 'end'> = { push: (input) => input, end: () => EMPTY };

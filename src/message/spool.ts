@@ -14,7 +14,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutboxError } from '../errors.js';
-import { LineEndingNormalizer } from './line-endings.js';
+import { declareCrlf, LineEndingNormalizer, type CrlfChunks } from './line-endings.js';
 import { StatsCounter, type MessageStats } from './message-stats.js';
 import { makePrivateDir, removePrivateDir } from './temp-files.js';
 import { toBuffer, type MessageSource } from './header-reader.js';
@@ -35,11 +35,12 @@ export interface Spool extends MessageStats {
   /** The file holding the message when it did not fit in memory. */
   readonly path: string | undefined;
   /**
-   * The message, CRLF throughout; can be read any number of times until
-   * disposed. A chunk stays valid until `READ_RING - 1` more have been read
-   * (the buffers are reused): a consumer that keeps chunks longer copies them.
+   * The message, CRLF throughout (and declared so: the send path does not
+   * normalise it again); can be read any number of times until disposed. A
+   * chunk stays valid until `READ_RING - 1` more have been read (the buffers
+   * are reused): a consumer that keeps chunks longer copies them.
    */
-  chunks(): AsyncIterable<Buffer>;
+  chunks(): CrlfChunks;
   /** Frees the memory and removes the file. Safe to call more than once. */
   dispose(): Promise<void>;
 }
@@ -161,9 +162,9 @@ class FinishedSpool implements Spool {
     } = stats);
   }
 
-  chunks(): AsyncIterable<Buffer> {
+  chunks(): CrlfChunks {
     if (this.disposed) throw new Error('the spool was disposed');
-    return this.path === undefined ? fromMemory(this.memory) : fromFile(this.path);
+    return declareCrlf(this.path === undefined ? fromMemory(this.memory) : fromFile(this.path));
   }
 
   async dispose(): Promise<void> {
