@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OutboxError } from '../errors.js';
+import type { OutboxError } from '../errors.js';
 import { fsyncDir, storageError, writeFileDurably, writeStreamSynced } from './durable-fs.js';
 import { currentOwner, isAlive, ownerTag, parseOwnerTag, type Owner } from './owner.js';
 import { CorruptRecord, parseRecord, RECORD_VERSION, serializeRecord, type QueueRecord } from './record.js';
@@ -44,6 +44,11 @@ export interface CorruptEntry {
   readonly folder: string;
   readonly reason: string;
 }
+
+export type ClaimResult =
+  | { readonly kind: 'claimed'; readonly claim: Claim }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'corrupt'; readonly reason: string; readonly movedTo: string };
 
 export interface Listing {
   readonly entries: readonly QueueEntry[];
@@ -116,21 +121,21 @@ export class QueueStore {
     return (await this.names('queue')).filter((name) => ID_PATTERN.test(name)).sort();
   }
 
-  /** Takes a waiting mail for delivery; `undefined` when another flush has it or it is gone. */
-  async claim(id: string): Promise<Claim | undefined> {
+  /** Takes a waiting mail for delivery: another flush may have it (or it is gone), or it may be unreadable. */
+  async claim(id: string): Promise<ClaimResult> {
     const path = join(this.dir, 'active', `${id}@${ownerTag(this.owner)}`);
     try {
       await rename(join(this.dir, 'queue', id), path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
       throw storageError(`claim ${id}`, error);
     }
     try {
-      return new Claim(this, id, path, await this.readRecord(path, id));
+      return { kind: 'claimed', claim: new Claim(this, id, path, await this.readRecord(path, id)) };
     } catch (error) {
-      if (!(error instanceof CorruptRecord)) throw storageError(`read ${id}`, error);
-      await this.moveToFolder(path, 'corrupt', id);
-      throw new OutboxError('E_IO', `queue: ${id} is corrupt (${error.message}); moved to ${join(this.dir, 'corrupt', id)}`);
+      if (!(error instanceof CorruptRecord) && !(error instanceof SyntaxError)) throw storageError(`read ${id}`, error);
+      const movedTo = await this.moveToFolder(path, 'corrupt', id);
+      return { kind: 'corrupt', reason: error.message, movedTo };
     }
   }
 
@@ -223,8 +228,14 @@ export class Claim {
 
   /** Saves the record (each recipient's state, attempts, next attempt) durably. */
   async update(record: QueueRecord): Promise<void> {
-    await writeFileDurably(join(this.path, ENVELOPE_FILE), serializeRecord(record));
     this.record = record;
+    try {
+      await writeFileDurably(join(this.path, ENVELOPE_FILE), serializeRecord(record));
+    } catch (error) {
+      // Removed (--queue-remove) while it was being delivered: nothing is left to update.
+      if ((error as OutboxError).cause && ((error as OutboxError).cause as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
   }
 
   /** Puts the mail back in queue/ to wait for its next attempt. */

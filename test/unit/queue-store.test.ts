@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENVELOPE_FILE, ID_PATTERN, MESSAGE_FILE, newId, QueueStore, type NewRecord } from '../../src/queue/store.js';
+import { ENVELOPE_FILE, ID_PATTERN, MESSAGE_FILE, newId, QueueStore, type Claim, type NewRecord } from '../../src/queue/store.js';
 import { processStart } from '../../src/queue/owner.js';
 
 let dir: string;
@@ -70,7 +70,8 @@ describe('QueueStore', () => {
   it('lets only one claim win, and puts a released mail back', async () => {
     const store = await QueueStore.open(dir);
     const { id } = await store.enqueue(chunks('x\r\n'), fields());
-    const [first, second] = await Promise.all([store.claim(id), store.claim(id)]);
+    const results = await Promise.all([store.claim(id), store.claim(id)]);
+    const [first, second] = results.map((r) => (r.kind === "claimed" ? r.claim : undefined));
     expect([first, second].filter(Boolean)).toHaveLength(1);
     const claim = (first ?? second)!;
     expect((await store.list()).entries.map((e) => e.state)).toEqual(['active']);
@@ -85,8 +86,8 @@ describe('QueueStore', () => {
     const store = await QueueStore.open(dir);
     const a = await store.enqueue(chunks('a\r\n'), fields());
     const b = await store.enqueue(chunks('b\r\n'), fields());
-    await (await store.claim(a.id))!.delivered();
-    const where = await (await store.claim(b.id))!.fail();
+    await (await claimed(store, a.id)).delivered();
+    const where = await (await claimed(store, b.id)).fail();
     expect(where).toBe(join(dir, 'failed', b.id));
     expect((await store.list()).entries).toEqual([]);
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
@@ -115,7 +116,7 @@ describe('QueueStore', () => {
     const listing = await store.list();
     expect(listing.entries.map((e) => e.id)).toEqual([good.id]);
     expect(listing.corrupt).toEqual([expect.objectContaining({ id: bad.id, reason: expect.stringMatching(/not JSON/) })]);
-    await expect(store.claim(bad.id)).rejects.toThrow(/corrupt/);
+    expect(await store.claim(bad.id)).toEqual({ kind: 'corrupt', reason: expect.stringMatching(/not JSON/), movedTo: join(dir, 'corrupt', bad.id) });
     expect(await readdir(join(dir, 'corrupt'))).toEqual([bad.id]);
   });
 
@@ -123,7 +124,7 @@ describe('QueueStore', () => {
     const store = await QueueStore.open(dir);
     const a = await store.enqueue(chunks('a\r\n'), fields());
     const b = await store.enqueue(chunks('b\r\n'), fields());
-    const claim = (await store.claim(b.id))!;
+    const claim = await claimed(store, b.id);
     expect(await store.remove(a.id)).toBe(true);
     expect(await store.remove(b.id)).toBe(true);
     expect(await store.remove(a.id)).toBe(false);
@@ -147,3 +148,9 @@ describe('processStart', () => {
     expect(processStart(42, () => { throw new Error('no /proc'); })).toBe('');
   });
 });
+
+async function claimed(store: QueueStore, id: string): Promise<Claim> {
+  const result = await store.claim(id);
+  if (result.kind !== 'claimed') throw new Error(`${id} not claimed: ${result.kind}`);
+  return result.claim;
+}
