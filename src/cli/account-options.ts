@@ -43,6 +43,8 @@ export const ACCOUNT_OPTIONS: readonly AccountOption[] = [
   { flags: '-R, --dsn-return <off|headers|full>', command: 'dsn_return', description: 'set/unset how much of the mail DSNs return' },
   { flags: '-X, --logfile [file]', command: 'logfile', description: 'set/unset the log file' },
   { flags: '--logfile-time-format [format]', command: 'logfile_time_format', description: 'set/unset the log time format (strftime)' },
+  { flags: '--queue <off|on_failure|always>', command: 'queue', description: 'use the outbox queue: never (default), for mails that fail temporarily, or for every mail' },
+  { flags: '--queue-dir <path>', command: 'queue_dir', description: 'the queue folder (default $XDG_STATE_HOME/outbox/queue)' },
   { flags: '--logfile-format <msmtp|json>', command: 'logfile_format', description: "the log file's format: msmtp's line (default) or one JSON object per mail" },
   { flags: '--syslog [on|off|facility]', command: 'syslog', description: 'enable/disable/configure syslog logging' },
   { flags: '--aliases [file]', command: 'aliases', description: 'set/unset the aliases file' },

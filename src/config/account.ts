@@ -41,6 +41,8 @@ export type AddHeaderPolicy = 'auto' | 'off';
  * has no To, `off` leaves the headers alone.
  */
 export type ToHeaderPolicy = 'auto' | 'on' | 'off';
+/** outbox's own `queue`: send only (`off`), queue what fails temporarily, or queue every mail and flush in the background. */
+export type QueueMode = 'off' | 'on_failure' | 'always';
 export type DsnCondition = 'failure' | 'delay' | 'success';
 /** `dsn_notify`: `never`, or a list of conditions; `null` (`off`) requests nothing. */
 export type DsnNotify = 'never' | readonly DsnCondition[];
@@ -119,6 +121,14 @@ export interface Settings {
   /** Obsolete: the envelope-from is `user@maildomain`. */
   readonly auto_from: boolean;
   readonly maildomain: string | null;
+  /** outbox's own: when the outbox queue is used (see docs/queue.md). */
+  readonly queue: QueueMode;
+  /** outbox's own: the queue folder; `null` is `$XDG_STATE_HOME/outbox/queue`. */
+  readonly queue_dir: string | null;
+  /** outbox's own: seconds a queued mail is retried before it fails. */
+  readonly queue_lifetime: number;
+  /** outbox's own: whether a mail the queue gives up on is returned to its sender. */
+  readonly queue_bounce: boolean;
 }
 
 /** One layer of settings: defaults, an account's own, inherited, or the command line. */
@@ -191,6 +201,10 @@ export const DEFAULT_SETTINGS: Settings = {
   aliases: null,
   auto_from: false,
   maildomain: null,
+  queue: 'off',
+  queue_dir: null,
+  queue_lifetime: 5 * 24 * 3600,
+  queue_bounce: true,
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as readonly (keyof Settings)[];

@@ -85,6 +85,15 @@ export function cLong(text: string): number {
   return match[1] === '-' ? -magnitude : magnitude;
 }
 
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** A duration in seconds: a whole number with an optional `s`, `m`, `h` or `d` suffix (`5d`, `90m`, `3600`). */
+export function duration(argument: string, context: CommandContext): number {
+  const match = /^([1-9][0-9]{0,8})([smhd]?)$/.exec(argument);
+  if (!match) throw invalid(argument, context);
+  return Number(match[1]) * DURATION_UNITS[match[2] || 's']!;
+}
+
 /** Byte lengths of the fingerprints msmtp accepts: SHA-256, SHA-1, MD5. */
 const FINGERPRINT_BYTES = [32, 20, 16];
 

@@ -11,6 +11,7 @@ import { AUTH_METHODS, type AccountSettings, type AuthSetting, type SyslogFacili
 import {
   ArgumentError,
   dsnNotify,
+  duration,
   fileName,
   fingerprint,
   invalid,
@@ -113,6 +114,11 @@ export const COMMANDS: Readonly<Record<string, CommandParser>> = {
   aliases: (a, c) => ({ aliases: fileName(a, c) }),
   auto_from: (a, c) => ({ auto_from: onOff(a, c) }),
   maildomain: (a) => ({ maildomain: a }),
+  /** outbox's own commands (msmtp does not know them): the outbox queue. */
+  queue: (a, c) => ({ queue: oneOf(['off', 'on_failure', 'always'] as const, 'off')(required(a, c), c) }),
+  queue_dir: (a, c) => ({ queue_dir: fileName(a, c) }),
+  queue_lifetime: (a, c) => ({ queue_lifetime: duration(required(a, c), c) }),
+  queue_bounce: (a, c) => ({ queue_bounce: onOff(a, c) }),
 
   // Old spellings msmtp still accepts.
   connect_timeout: timeout,

@@ -227,16 +227,45 @@ describe('the command table', () => {
     expect(run).toThrow(new OutboxError('E_CONFIG', `/home/u/.msmtprc:3: ${message}`));
   });
 
-  it('has an entry for every msmtp 1.8.33 command and old spelling, and outbox\'s own logfile_format', () => {
+  it('has an entry for every msmtp 1.8.33 command and old spelling, and outbox\'s own', () => {
     const commands = `host port source_ip proxy_host proxy_port socket timeout protocol domain auth user password
       passwordeval ntlmdomain tls tls_starttls tls_trust_file tls_crl_file tls_fingerprint tls_key_file tls_cert_file
       tls_certcheck tls_priorities tls_host_override tls_min_dh_prime_bits from from_full_name allow_from_override
       dsn_notify dsn_return set_from_header set_date_header set_msgid_header set_to_header undisclosed_recipients
       remove_bcc_headers logfile logfile_time_format syslog aliases auto_from maildomain keepbcc tls_nocertcheck
       tls_nostarttls add_missing_from_header add_missing_date_header connect_timeout tls_force_sslv3
-      logfile_format`.split(/\s+/);
+      logfile_format queue queue_dir queue_lifetime queue_bounce`.split(/\s+/);
     expect(Object.keys(COMMANDS).sort()).toEqual([...commands].sort());
   });
+});
+
+describe("the queue's commands", () => {
+  const parse = (command: string, argument: string) => parseCommand(command, argument, HOME);
+  it.each([
+    ['queue', 'always', { queue: 'always' }],
+    ['queue', 'on_failure', { queue: 'on_failure' }],
+    ['queue', 'off', { queue: 'off' }],
+    ['queue_dir', '~/q', { queue_dir: `${HOME}/q` }],
+    ['queue_dir', '', { queue_dir: null }],
+    ['queue_lifetime', '5d', { queue_lifetime: 432000 }],
+    ['queue_lifetime', '90m', { queue_lifetime: 5400 }],
+    ['queue_lifetime', '3h', { queue_lifetime: 10800 }],
+    ['queue_lifetime', '3600', { queue_lifetime: 3600 }],
+    ['queue_lifetime', '30s', { queue_lifetime: 30 }],
+    ['queue_bounce', 'off', { queue_bounce: false }],
+    ['queue_bounce', '', { queue_bounce: true }],
+  ])('%s %j', (command, argument, settings) => expect(parse(command, argument)).toEqual(settings));
+
+  it.each([
+    ['queue', 'sometimes'],
+    ['queue', ''],
+    ['queue_lifetime', '5w'],
+    ['queue_lifetime', '0'],
+    ['queue_lifetime', '-1d'],
+    ['queue_lifetime', '1.5d'],
+    ['queue_lifetime', ''],
+    ['queue_bounce', 'maybe'],
+  ])('%s %j is refused', (command, argument) => expect(() => parse(command, argument)).toThrow(/command queue/));
 });
 
 describe('cLong (strtol with base 0)', () => {
