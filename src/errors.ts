@@ -67,7 +67,9 @@ export type ErrorCode =
   /** The server's TLS certificate was refused: untrusted, expired, revoked, wrong name, fingerprint mismatch. */
   | 'E_TLS_CERTIFICATE'
   /** The TLS handshake failed: no common protocol version or cipher, a peer that does not speak TLS, an alert. */
-  | 'E_TLS_HANDSHAKE';
+  | 'E_TLS_HANDSHAKE'
+  /** No queued mail has the id given (--queue-remove). */
+  | 'E_NOT_QUEUED';
 
 export interface OutboxErrorOptions {
   transient?: boolean;

@@ -10,6 +10,7 @@ import { OutboxError, type ErrorCode } from '../errors.js';
 export const EX_OK = 0;
 export const EX_USAGE = 64;
 export const EX_DATAERR = 65;
+export const EX_NOINPUT = 66;
 export const EX_NOHOST = 68;
 export const EX_UNAVAILABLE = 69;
 export const EX_SOFTWARE = 70;
@@ -54,6 +55,7 @@ const PERMANENT_STATUS: Readonly<Record<ErrorCode, StatusRule>> = {
   E_PARTIAL_DELIVERY: EX_UNAVAILABLE,
   E_TLS_CERTIFICATE: EX_UNAVAILABLE,
   E_TLS_HANDSHAKE: EX_PROTOCOL,
+  E_NOT_QUEUED: EX_NOINPUT,
 };
 
 /**

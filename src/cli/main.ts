@@ -35,6 +35,10 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       const { runRemoteQueueStart } = await import('./rmqs.js');
       return await runRemoteQueueStart(options, io);
     }
+    if (options.mode !== 'sendmail') {
+      const { runQueueMode } = await import('./queue.js');
+      return await runQueueMode(options, io);
+    }
     // The other modes returned above; a new Mode stops compiling here until it is dispatched.
     options.mode satisfies 'sendmail';
     // Loaded only when a mail is sent, so --version and --help start fast.

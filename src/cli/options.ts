@@ -8,7 +8,9 @@ import { OutboxError } from '../errors.js';
 import { ACCOUNT_OPTIONS, type GivenSetting } from './account-options.js';
 import { VERSION } from './version.js';
 
-export type Mode = 'sendmail' | 'serverinfo' | 'rmqs' | 'configure';
+export type Mode = 'sendmail' | 'serverinfo' | 'rmqs' | 'configure' | QueueMode;
+/** The queue's modes: -q/--queue-flush, --queue-run, -bp/--queue-list/mailq, --queue-remove. */
+export type QueueMode = 'queue-flush' | 'queue-run' | 'queue-list' | 'queue-remove';
 
 export interface CliOptions {
   readonly mode: Mode;
@@ -38,6 +40,8 @@ export interface CliOptions {
   readonly configure?: string;
   /** `-V`: the DSN envelope identifier. */
   readonly envid?: string;
+  /** `--queue-remove`: the ids to remove (the words after the options). */
+  readonly queueIds?: readonly string[];
 }
 
 export type ParseOutcome =
@@ -47,7 +51,6 @@ export type ParseOutcome =
 /** sendmail's `-b` modes: only `m` (deliver mail, the default) is ours. */
 const UNSUPPORTED_MODES: Readonly<Record<string, string>> = {
   s: 'SMTP on standard input (-bs)',
-  p: 'printing the queue (-bp)',
   d: 'daemon mode (-bd)',
   i: 'initialising the alias database (-bi)',
   t: 'address test mode (-bt)',
@@ -132,7 +135,11 @@ function buildProgram(print: (text: string) => void): Command {
     .option('-f, --from <address>', 'the envelope-from address')
     .option('-t, --read-recipients', 'read recipients from the mail too')
     .option('--read-envelope-from', "read the envelope-from from the mail's From")
-    .option('-V <envid>', 'the DSN envelope identifier (ENVID, RFC 3461), as in sendmail');
+    .option('-V <envid>', 'the DSN envelope identifier (ENVID, RFC 3461), as in sendmail')
+    .option('-q, --queue-flush', 'try every queued mail now, whatever its back-off')
+    .option('--queue-run', 'try the queued mails whose next attempt is due (for a timer)')
+    .option('--queue-list', 'list the queued mails (also -bp, and mailq)')
+    .option('--queue-remove', 'remove the queued mails whose ids follow, without a bounce');
   for (const { flags, description } of ACCOUNT_OPTIONS) program.addOption(new Option(flags, description));
   addIgnoredSendmailOptions(program);
   return program;
@@ -164,7 +171,7 @@ function parseOnOff(value: string): boolean {
 }
 
 function parseMode(mode: string): string {
-  if (mode === 'm') return mode;
+  if (mode === 'm' || mode === 'p') return mode;
   const what = UNSUPPORTED_MODES[mode[0] ?? ''] ?? `mode -b${mode}`;
   throw new InvalidArgumentError(`${what} is not supported`);
 }
@@ -199,16 +206,29 @@ function toCliOptions(program: Command): CliOptions {
     settings,
     recipients: program.args,
   };
-  checkCombinations(options);
-  return options;
+  const result: CliOptions = options.mode === 'queue-remove' ? { ...options, recipients: [], queueIds: program.args } : options;
+  checkCombinations(result);
+  return result;
 }
 
 function modeOf(raw: Record<string, unknown>): Mode {
+  const queueModes = QUEUE_MODES.filter(([key]) => (key === 'b' ? raw['b'] === 'p' : raw[key] !== undefined && raw[key] !== false));
+  if (queueModes.length > 1) throw new OutboxError('E_USAGE', `cannot use both ${queueModes[0]![1]} and ${queueModes[1]![1]}`);
+  if (queueModes.length === 1) return queueModes[0]![2];
   if (raw['configure'] !== undefined) return 'configure';
   if (raw['serverinfo']) return 'serverinfo';
   if (raw['rmqs'] !== undefined) return 'rmqs';
   return 'sendmail';
 }
+
+/** commander's key, the option as written, the mode. */
+const QUEUE_MODES: readonly (readonly [string, string, QueueMode])[] = [
+  ['queueFlush', '-q', 'queue-flush'],
+  ['queueRun', '--queue-run', 'queue-run'],
+  ['queueList', '--queue-list', 'queue-list'],
+  ['b', '-bp', 'queue-list'],
+  ['queueRemove', '--queue-remove', 'queue-remove'],
+];
 
 /** The combinations msmtp refuses with EX_USAGE. */
 function checkCombinations(options: CliOptions): void {
@@ -216,9 +236,11 @@ function checkCombinations(options: CliOptions): void {
   if (options.host !== undefined && options.account !== undefined) throw usage('cannot use both --host and --account');
   if (options.from !== undefined && options.readEnvelopeFrom) throw usage('cannot use both --from and --read-envelope-from');
   if (options.mode === 'serverinfo' && options.rmqs !== undefined) throw usage('cannot use both --serverinfo and --rmqs');
-  if ((options.mode === 'serverinfo' || options.mode === 'rmqs') && options.recipients.length > 0) {
+  if (options.mode !== 'sendmail' && options.mode !== 'configure' && options.mode !== 'queue-remove' && options.recipients.length > 0) {
     throw usage(`--${options.mode} takes no recipients`);
   }
+  if (options.mode === 'queue-remove' && (options.queueIds ?? []).length === 0) throw usage('--queue-remove needs the ids of the mails to remove');
+  if (options.mode.startsWith('queue-') && options.pretend) throw usage(`cannot use both --pretend and --${options.mode}`);
 }
 
 function defined<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

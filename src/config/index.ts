@@ -43,6 +43,7 @@ export {
   type AddHeaderPolicy,
   type AuthMethod,
   type AuthSetting,
+  type QueueMode as QueueSetting,
   type DsnCondition,
   type DsnNotify,
   type DsnReturn,
@@ -52,7 +53,7 @@ export {
   type SyslogFacility,
   type ToHeaderPolicy,
 } from './account.js';
-export { ArgumentError } from './arguments.js';
+export { ArgumentError, expandTilde } from './arguments.js';
 export { COMMANDS, parseCommand } from './commands.js';
 export { layer, resolveAccount } from './layer.js';
 export { lex, type ConfigLine } from './lexer.js';
