@@ -24,9 +24,12 @@ export interface MailOutcome {
 }
 
 export async function logMail(outcome: MailOutcome, io: Pick<Stdio, 'writeOut' | 'writeErr'>): Promise<void> {
-  const { account } = outcome;
-  if (account.logfile === null && account.syslog === null) return;
-  const record = logRecord(outcome);
+  if (outcome.account.logfile === null && outcome.account.syslog === null) return;
+  await writeLogRecord(outcome.account, logRecord(outcome), io);
+}
+
+/** One record to the account's log file and syslog, whichever are set. */
+export async function writeLogRecord(account: ReadyAccount, record: LogRecord, io: Pick<Stdio, 'writeOut' | 'writeErr'>): Promise<void> {
   if (account.logfile !== null) {
     const line = account.logfile_format === 'json' ? formatJsonRecord(record) : formatLogLine(record, { now: new Date(), timeFormat: account.logfile_time_format });
     const failure = await appendLogLine(account.logfile, line, { writeStdout: (text) => io.writeOut(text) });
@@ -38,15 +41,22 @@ export async function logMail(outcome: MailOutcome, io: Pick<Stdio, 'writeOut' |
   }
 }
 
-function logRecord(outcome: MailOutcome): LogRecord {
-  const { account, result, error } = outcome;
-  const reply = result?.finalReply ?? (error instanceof OutboxError ? error.reply : undefined);
+/** The fields every line about an account starts with: where, TLS and AUTH as set. */
+export function accountLogFields(account: ReadyAccount): Pick<LogRecord, 'host' | 'socket' | 'tls' | 'auth' | 'user'> {
   const auth = account.auth !== 'off';
   return {
     ...(account.socket !== null ? { socket: account.socket } : { host: account.host ?? '' }),
     tls: account.tls,
     auth,
     ...(auth && account.user ? { user: account.user } : {}),
+  };
+}
+
+function logRecord(outcome: MailOutcome): LogRecord {
+  const { account, result, error } = outcome;
+  const reply = result?.finalReply ?? (error instanceof OutboxError ? error.reply : undefined);
+  return {
+    ...accountLogFields(account),
     from: outcome.reversePath,
     recipients: outcome.recipients,
     ...(result ? { mailsize: outcome.mailsize } : {}),

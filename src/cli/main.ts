@@ -81,6 +81,8 @@ export async function runProcess(): Promise<void> {
     writeOut: (text) => process.stdout.write(text),
     writeErr: (text) => process.stderr.write(text),
     env: process.env,
+    errIsTerminal: process.stderr.isTTY === true,
+    ...(process.argv[1] ? { self: { execPath: process.execPath, script: process.argv[1] } } : {}),
   });
   process.exitCode = status;
 }

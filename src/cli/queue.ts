@@ -11,7 +11,7 @@ import { EX_OK } from './exit-status.js';
 import type { CliOptions } from './options.js';
 import { queueDirFor } from './queue-dir.js';
 import { renderQueueListing } from './queue-render.js';
-import type { Stdio } from './sendmail.js';
+import type { Stdio } from './stdio.js';
 
 export async function runQueueMode(options: CliOptions, io: Stdio): Promise<number> {
   const dir = queueDirFor(options, io.env);

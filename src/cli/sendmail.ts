@@ -5,8 +5,7 @@
  * Returns the exit status; failures are thrown as OutboxError.
  */
 import { readFileSync } from 'node:fs';
-import { dsnNotifyParameter, dsnReturnParameter, expandAccountAliases, needsMailFrom, pretendLines, renderPretend, requireEnvelopeFrom, type ChosenAccount, type ConfigFileReport, type ReadyAccount } from '../config/index.js';
-import type { DsnRequest } from '../delivery/envelope.js';
+import { expandAccountAliases, needsMailFrom, pretendLines, renderPretend, requireEnvelopeFrom, type ChosenAccount, type ConfigFileReport, type ReadyAccount } from '../config/index.js';
 import { deliver } from '../delivery/deliver.js';
 import type { DeliveryResult } from '../delivery/deliver.js';
 import { OutboxError } from '../errors.js';
@@ -15,15 +14,19 @@ import { prepareMessage, type HeaderInfo, type PreparedMessage } from '../messag
 import { envelopeFromHeader } from '../message/recipients.js';
 import type { RewriteSettings } from '../message/rewrite.js';
 import { chooseForRun, expandForRun } from './account-choice.js';
-import { EX_OK } from './exit-status.js';
+import { EX_OK, EX_TEMPFAIL, exitStatusFor } from './exit-status.js';
+import { enqueueMail, queueDirOf, startBackgroundFlush, type EnqueueRequest } from './queue-enqueue.js';
+import { queueLogRecord } from './queue-log.js';
 import type { CliOptions } from './options.js';
-import { authSetupFor, sessionOptionsFor } from './session-options.js';
-import { logMail } from './mail-log.js';
+import { authSetupFor, dsnRequest, sessionOptionsFor } from './session-options.js';
+import { logMail, writeLogRecord } from './mail-log.js';
 import type { Stdio } from './stdio.js';
 import { removeTempFilesOnExit } from './temp-cleanup.js';
 
 interface Run {
   account: ReadyAccount;
+  /** The From read from the mail for `%F`, when the account needed it. */
+  mailFrom: string | undefined;
   reversePath: string;
   files: readonly ConfigFileReport[];
   chosen: ChosenAccount;
@@ -46,17 +49,35 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
     const recipients = envelopeRecipients(account, options.recipients, prepared.info.recipients);
     checkMessage(prepared);
     const startedAt = new Date();
+    const queueing = { account, options, mailFrom: run!.mailFrom, reversePath, recipients, spool: prepared.spool };
+    if (account.queue === 'always') return await queueMail({ ...queueing, now: startedAt }, io, true);
     const mailsize = prepared.spool.octets - prepared.spool.lines;
     const outcome = await send(account, reversePath, recipients, prepared, options, io).then(
       (result) => ({ result }),
       (error: unknown) => ({ error }),
     );
     await logMail({ account, reversePath, recipients, mailsize, startedAt, ...outcome }, io);
-    if ('error' in outcome) throw outcome.error;
+    if ('error' in outcome) {
+      // on_failure: what would exit 75 is queued instead, and the caller is told success.
+      if (account.queue === 'on_failure' && outcome.error instanceof OutboxError && exitStatusFor(outcome.error) === EX_TEMPFAIL) {
+        return await queueMail({ ...queueing, now: new Date(), failure: outcome.error }, io, false);
+      }
+      throw outcome.error;
+    }
     return EX_OK;
   } finally {
     await prepared.spool.dispose();
   }
+}
+
+/** Stores the mail durably and logs it; silence on success, as sendmail's callers expect (cron mails any output). */
+async function queueMail(request: EnqueueRequest, io: Stdio, flushNow: boolean): Promise<number> {
+  const record = await enqueueMail(request, io.env);
+  if (request.account.logfile !== null || request.account.syslog !== null) {
+    await writeLogRecord(request.account, queueLogRecord(record, 'queued', request.account), io);
+  }
+  if (flushNow) startBackgroundFlush(queueDirOf(request.account, io.env), request.options, io);
+  return EX_OK;
 }
 
 /** The account, once the header is read: its From may choose the account (--read-envelope-from) or fill in `%F`. */
@@ -65,7 +86,7 @@ async function accountFor(options: CliOptions, io: Stdio, info: HeaderInfo): Pro
   const { chosen, files } = chooseForRun(options, io.env, fromMail);
   const mailFrom = fromMail ?? (needsMailFrom(chosen.account) ? envelopeFromHeader(info.original) : undefined);
   const account = await expandForRun(chosen, io.env, mailFrom);
-  return { account, reversePath: nullPathFor(requireEnvelopeFrom(account)), files, chosen };
+  return { account, mailFrom, reversePath: nullPathFor(requireEnvelopeFrom(account)), files, chosen };
 }
 
 /** --read-envelope-from and no From (or Resent-From): as msmtp, the envelope-from is missing (78), not a usage error. */
@@ -108,7 +129,7 @@ async function send(account: ReadyAccount, reversePath: string, recipients: stri
   return deliver({
     session: sessionOptionsFor(account, options, io),
     ...(auth ? { auth } : {}),
-    envelope: { reversePath, recipients, ...dsnRequest(account, options) },
+    envelope: { reversePath, recipients, ...dsnRequest(account, options.envid) },
     message: prepared.spool.chunks(),
     facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },
   });
@@ -117,14 +138,6 @@ async function send(account: ReadyAccount, reversePath: string, recipients: stri
 /** msmtp's --debug starts with the settings it uses: what --pretend prints, secrets redacted there. */
 function debugSettings(run: Run, account: ReadyAccount, options: CliOptions): string {
   return renderPretend(pretendLines({ files: run.files, chosen: { ...run.chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients }));
-}
-
-/** msmtp's dsn_notify and dsn_return (-N, -R), and sendmail's -V. */
-function dsnRequest(account: ReadyAccount, options: CliOptions): { dsn?: DsnRequest } {
-  const notify = dsnNotifyParameter(account.dsn_notify);
-  const ret = dsnReturnParameter(account.dsn_return);
-  if (notify === undefined && ret === undefined && options.envid === undefined) return {};
-  return { dsn: { ...(notify ? { notify } : {}), ...(ret ? { ret: ret as 'HDRS' | 'FULL' } : {}), ...(options.envid !== undefined ? { envid: options.envid } : {}) } };
 }
 
 /** `MAILER-DAEMON` (any case) is the null reverse-path, as in msmtp. */

@@ -5,9 +5,10 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { resolvePassword, systemSecretDeps, type ReadyAccount } from '../config/index.js';
+import { dsnNotifyParameter, dsnReturnParameter, resolvePassword, systemSecretDeps, type ReadyAccount } from '../config/index.js';
 import type { AuthSetup } from '../delivery/auth.js';
 import type { SessionOptions } from '../delivery/session.js';
+import type { DsnRequest } from '../delivery/envelope.js';
 import { dnsServerResolve } from '../net/connector.js';
 import { findMechanism } from '../sasl/registry.js';
 import { asciiHost } from '../net/idn.js';
@@ -103,4 +104,12 @@ function sessionCacheDir(env: NodeJS.ProcessEnv): string | null {
   if (env['OUTBOX_TLS_SESSION_CACHE'] === 'off') return null;
   const base = env['XDG_CACHE_HOME'] || join(env['HOME'] || homedir(), '.cache');
   return join(base, 'outbox', 'tls-sessions');
+}
+
+/** msmtp's dsn_notify and dsn_return (-N, -R), and sendmail's -V. */
+export function dsnRequest(account: ReadyAccount, envid: string | undefined): { dsn?: DsnRequest } {
+  const notify = dsnNotifyParameter(account.dsn_notify);
+  const ret = dsnReturnParameter(account.dsn_return);
+  if (notify === undefined && ret === undefined && envid === undefined) return {};
+  return { dsn: { ...(notify ? { notify } : {}), ...(ret ? { ret: ret as 'HDRS' | 'FULL' } : {}), ...(envid !== undefined ? { envid } : {}) } };
 }

@@ -9,4 +9,8 @@ export interface Stdio {
   writeOut(text: string): void;
   writeErr(text: string): void;
   readonly env: NodeJS.ProcessEnv;
+  /** Standard error is a terminal (a flush then shows a progress line). */
+  readonly errIsTerminal?: boolean;
+  /** How to run outbox again in the background (`queue always`): node and the script, as this process was started. */
+  readonly self?: { readonly execPath: string; readonly script: string };
 }

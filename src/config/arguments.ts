@@ -57,7 +57,7 @@ export function fileName(argument: string, context: CommandContext): string | nu
   return expandTilde(argument, context.home);
 }
 
-function expandTilde(path: string, home: string): string {
+export function expandTilde(path: string, home: string): string {
   if (path === '~' || path.startsWith('~/')) return home + path.slice(1);
   return path;
 }

@@ -14,7 +14,7 @@ import { describeCommand, type SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
 import type { Session } from './session.js';
 import type { Envelope, MessageFacts } from './envelope.js';
-import { prepareEnvelope } from './mail-parameters.js';
+import { prepareEnvelope, type PreparedEnvelope } from './mail-parameters.js';
 import type { MessageSource } from '../message/header-reader.js';
 import { sendChunks, smallMessage } from './bdat.js';
 import { streamMessage } from './message-stream.js';
@@ -75,11 +75,7 @@ export async function runTransaction(
 ): Promise<TransactionResult> {
   const connection = session.connection;
   const prepared = prepareEnvelope(session.capabilities, envelope, facts, envelope.dsn);
-  const mail: Command = { verb: 'MAIL', reversePath: prepared.reversePath, ...(prepared.mailParams.length ? { params: prepared.mailParams } : {}) };
-  const rcpts: Command[] = prepared.recipients.map((forwardPath, i) => {
-    const params = prepared.rcptParams[i] ?? [];
-    return { verb: 'RCPT', forwardPath, ...(params.length ? { params } : {}) };
-  });
+  const { mail, rcpts } = envelopeCommands(prepared);
   const pipelining = session.capabilities.has('PIPELINING');
   const chunking = session.capabilities.has('CHUNKING') && session.chunking;
   // A small message with CHUNKING goes whole as a BDAT that ends the group: MAIL, RCPTs and the
@@ -126,6 +122,16 @@ export async function runTransaction(
     throw new PartialDeliveryError(recipients);
   }
   return { finalReply, recipients, messageOctets };
+}
+
+/** MAIL and one RCPT per recipient, with the parameters decided for this server. */
+export function envelopeCommands(prepared: PreparedEnvelope): { mail: Command; rcpts: Command[] } {
+  const mail: Command = { verb: 'MAIL', reversePath: prepared.reversePath, ...(prepared.mailParams.length ? { params: prepared.mailParams } : {}) };
+  const rcpts: Command[] = prepared.recipients.map((forwardPath, i) => {
+    const params = prepared.rcptParams[i] ?? [];
+    return { verb: 'RCPT', forwardPath, ...(params.length ? { params } : {}) };
+  });
+  return { mail, rcpts };
 }
 
 /** The chunk in the group was accepted (or not); "BDAT 0 LAST" ends the message and its reply is the message's. */

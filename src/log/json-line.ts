@@ -48,6 +48,7 @@ export function formatJsonRecord(record: LogRecord, options: JsonLineOptions = {
     out['smtpmsg'] = rawReplyLines(record.reply);
   }
   if (!ok && record.errormsg !== undefined && record.errormsg !== '') out['errormsg'] = record.errormsg;
+  if (record.queue) out['queue'] = { id: record.queue.id, event: record.queue.event };
   out['exitcode'] = exitCodeName(record.exitStatus, options.exitCodeNames);
   out['status'] = record.exitStatus;
   if (record.perRecipient) {

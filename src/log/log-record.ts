@@ -68,6 +68,16 @@ export interface LogRecord {
   readonly phasesMs?: Readonly<Record<string, number>>;
   /** When the attempt began. */
   readonly startedAt: Date;
+  /** outbox's queue: which queued mail this line is about, and what became of it. */
+  readonly queue?: QueueLogInfo;
+}
+
+/** `queued` by a send, then per attempt of a flush `delivered`, `deferred` (retried later) or `failed` (given up). */
+export type QueueEvent = 'queued' | 'delivered' | 'deferred' | 'failed';
+
+export interface QueueLogInfo {
+  readonly id: string;
+  readonly event: QueueEvent;
 }
 
 /** sysexits.h names, as msmtp's `exitcode_to_string()` spells them. */

@@ -60,6 +60,8 @@ export function formatLogInfo(record: LogRecord, exitCodeNames?: Readonly<Record
     fields.push(`smtpstatus=${record.reply.code}`, `smtpmsg='${message}'`);
   }
   if (!ok && record.errormsg !== undefined && record.errormsg !== '') fields.push(`errormsg='${quotable(record.errormsg)}'`);
+  // outbox's queue adds two fields msmtp never writes, before the exit code that ends msmtp's line.
+  if (record.queue) fields.push(`queue=${record.queue.event}`, `queueid=${plain(record.queue.id)}`);
   fields.push(`exitcode=${exitCodeName(record.exitStatus, exitCodeNames)}`);
   return fields.join(' ');
 }

@@ -1,0 +1,132 @@
+/**
+ * `-q` / `--queue-flush` and `--queue-run`: the queue flushed through the
+ * accounts the mails were queued with. Each record names its account and the
+ * command-line settings given then; they are chosen again from today's files,
+ * so a changed password or server applies to queued mail too.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { ReadyAccount } from '../config/index.js';
+import { MailSession } from '../delivery/mail-session.js';
+import { flushQueue, type Courier, type CourierSession, type FlushEvent, type Route } from '../queue/flush.js';
+import { makeBounce } from '../queue/bounce.js';
+import type { QueueRecord } from '../queue/record.js';
+import { DEFAULT_LIFETIME_SECONDS } from '../queue/schedule.js';
+import { QueueStore } from '../queue/store.js';
+import { chooseForRun, expandForRun } from './account-choice.js';
+import { EX_OK, EX_TEMPFAIL } from './exit-status.js';
+import type { CliOptions } from './options.js';
+import { authSetupFor, dsnRequest, sessionOptionsFor } from './session-options.js';
+import type { Stdio } from './stdio.js';
+import { logQueueEvent } from './queue-log.js';
+import { progressLine } from './queue-progress.js';
+
+export async function runFlush(dir: string, options: CliOptions, io: Stdio): Promise<number> {
+  // Nothing queued, nothing to connect to: -q exits 0 at once, a timer's run stays silent.
+  if (!existsSync(dir)) return EX_OK;
+  const store = await QueueStore.open(dir);
+  if ((await store.queuedIds()).length === 0 && (await store.list()).entries.length === 0) return EX_OK;
+  const courier = new AccountCourier(io.env);
+  const progress = progressLine(io);
+  const logging: Promise<void>[] = [];
+  const report = await flushQueue({
+    store,
+    courier,
+    which: options.mode === 'queue-run' ? 'due' : 'all',
+    lifetimeSeconds: (record) => courier.known(record)?.queue_lifetime ?? DEFAULT_LIFETIME_SECONDS,
+    bounce: async (record, messagePath, now) => {
+      const account = courier.known(record);
+      if (account && !account.queue_bounce) return undefined;
+      return makeBounce(record, messagePath, now, bounceContext(account));
+    },
+    onEvent: (event: FlushEvent) => {
+      progress.update(event);
+      logging.push(logQueueEvent(event, courier.known('record' in event ? event.record : undefined), io));
+    },
+  });
+  progress.done(report);
+  await Promise.all(logging);
+  // -q promises an empty queue or says why not (75); a timer's --queue-run did its job either way.
+  return options.mode === 'queue-flush' && report.remaining > 0 ? EX_TEMPFAIL : EX_OK;
+}
+
+function bounceContext(account: ReadyAccount | undefined): { reportingMta: string; remoteMta?: string } {
+  const domain = account && account.domain !== 'localhost' ? account.domain : hostname();
+  return { reportingMta: domain, ...(account?.host ? { remoteMta: account.host } : {}) };
+}
+
+/** Routes each record through its account: mails for the same server, port, TLS and login share a session. */
+class AccountCourier implements Courier {
+  private readonly accounts = new Map<string, ReadyAccount>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  /** The account a record was routed through in this run, if it was. */
+  known(record: QueueRecord | undefined): ReadyAccount | undefined {
+    return record ? this.accounts.get(accountKey(record)) : undefined;
+  }
+
+  async route(record: QueueRecord): Promise<Route> {
+    const account = await this.account(record);
+    return {
+      key: JSON.stringify(SESSION_SETTINGS.map((name) => account[name])) + `\0${record.chunking}`,
+      open: () => openCourierSession(account, record.chunking, this.env),
+    };
+  }
+
+  private async account(record: QueueRecord): Promise<ReadyAccount> {
+    const key = accountKey(record);
+    const known = this.accounts.get(key);
+    if (known) return known;
+    const ref = record.account;
+    const options: CliOptions = {
+      mode: 'sendmail',
+      pretend: false,
+      ...(ref.name !== '' ? { account: ref.name } : {}),
+      ...(ref.configFile !== undefined ? { file: ref.configFile } : {}),
+      ...(ref.host !== undefined ? { host: ref.host } : {}),
+      ...(record.from !== '' ? { from: record.from } : {}),
+      readRecipients: false,
+      readEnvelopeFrom: false,
+      debug: false,
+      json: false,
+      chunking: record.chunking,
+      settings: ref.settings,
+      recipients: [],
+    };
+    const { chosen } = chooseForRun(options, this.env, ref.mailFrom);
+    const account = await expandForRun(chosen, this.env, ref.mailFrom);
+    this.accounts.set(key, account);
+    return account;
+  }
+}
+
+/** The settings that decide which server a mail goes to, and as whom. */
+const SESSION_SETTINGS = [
+  'host', 'port', 'protocol', 'socket', 'source_ip', 'proxy_host', 'proxy_port', 'domain', 'timeout', 'auth', 'user',
+  'password', 'passwordeval', 'tls', 'tls_starttls', 'tls_trust_file', 'tls_crl_file', 'tls_fingerprint', 'tls_key_file',
+  'tls_cert_file', 'tls_certcheck', 'tls_priorities', 'tls_host_override', 'tls_min_dh_prime_bits', 'dsn_notify', 'dsn_return',
+] as const satisfies readonly (keyof ReadyAccount)[];
+
+function accountKey(record: QueueRecord): string {
+  return JSON.stringify([record.account, record.from === '' ? '' : record.from]);
+}
+
+async function openCourierSession(account: ReadyAccount, chunking: boolean, env: NodeJS.ProcessEnv): Promise<CourierSession> {
+  const auth = await authSetupFor(account);
+  const session = await MailSession.open(sessionOptionsFor(account, { debug: false, chunking }, { env, writeOut: () => {} }), auth);
+  return {
+    get usable() {
+      return session.usable;
+    },
+    async send(mail) {
+      const results = await session.send(
+        { reversePath: mail.record.from, recipients: mail.recipients, ...dsnRequest(account, mail.record.envid) },
+        createReadStream(mail.messagePath, { highWaterMark: 64 * 1024 }),
+        { octets: mail.record.size, has8bit: mail.record.has8bit },
+      );
+      return results.map((r) => ({ address: r.recipient, reply: r.reply, delivered: r.delivered }));
+    },
+    close: () => session.close(),
+  };
+}
