@@ -69,7 +69,7 @@ describe('exit statuses', () => {
   });
 
   it('64: unknown option, unsupported mode, no recipients, unreadable recipient', async () => {
-    for (const args of [['--host=127.0.0.1', '-f', 'a@b\r\nRCPT TO:<evil@x>', 'c@d'], ['--host=127.0.0.1', '-f', 'a@b, c@d', 'e@f'], ['--bogus'], ['-bs'], ['-bp'], ['-q'], ['--host=127.0.0.1', '-f', 'a@b'], ['--host=127.0.0.1', '-f', 'a@b', 'x@y, <broken']]) {
+    for (const args of [['--host=127.0.0.1', '-f', 'a@b\r\nRCPT TO:<evil@x>', 'c@d'], ['--host=127.0.0.1', '-f', 'a@b, c@d', 'e@f'], ['--bogus'], ['-bs'], ['-bt'], ['-q', 'someone@example.net'], ['--host=127.0.0.1', '-f', 'a@b'], ['--host=127.0.0.1', '-f', 'a@b', 'x@y, <broken']]) {
       const result = await runOutbox(args, { input: MAIL });
       expect(result.status, args.join(' ')).toBe(64);
       expect(result.stderr).toMatch(/^outbox: /);
