@@ -8,7 +8,10 @@ import { createReadStream, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ReadyAccount } from '../config/index.js';
 import { MailSession } from '../delivery/mail-session.js';
-import { flushQueue, type Courier, type CourierSession, type FlushEvent, type Route } from '../queue/flush.js';
+import type { Envelope, MessageFacts } from '../delivery/envelope.js';
+import type { MessageSource } from '../message/header-reader.js';
+import { declareCrlf } from '../message/line-endings.js';
+import { flushQueue, type Courier, type CourierSession, type FlushEvent, type OutgoingMail, type Route } from '../queue/flush.js';
 import { makeBounce } from '../queue/bounce.js';
 import type { QueueRecord } from '../queue/record.js';
 import { DEFAULT_LIFETIME_SECONDS } from '../queue/schedule.js';
@@ -119,14 +122,26 @@ async function openCourierSession(account: ReadyAccount, chunking: boolean, env:
     get usable() {
       return session.usable;
     },
-    async send(mail) {
+    async send(mail, upcoming) {
       const results = await session.send(
-        { reversePath: mail.record.from, recipients: mail.recipients, ...dsnRequest(account, mail.record.envid) },
-        createReadStream(mail.messagePath, { highWaterMark: 64 * 1024 }),
-        { octets: mail.record.size, has8bit: mail.record.has8bit },
+        { key: mail.record.id, envelope: envelopeOf(mail, account), message: messageOf(mail), facts: factsOf(mail) },
+        upcoming ? { key: upcoming.record.id, envelope: envelopeOf(upcoming, account), facts: factsOf(upcoming) } : undefined,
       );
       return results.map((r) => ({ address: r.recipient, reply: r.reply, delivered: r.delivered }));
     },
     close: () => session.close(),
   };
+}
+
+function envelopeOf(mail: OutgoingMail, account: ReadyAccount): Envelope {
+  return { reversePath: mail.record.from, recipients: mail.recipients, ...dsnRequest(account, mail.record.envid) };
+}
+
+function factsOf(mail: OutgoingMail): MessageFacts {
+  return { octets: mail.record.size, has8bit: mail.record.has8bit };
+}
+
+/** The stored message, read in 64 KiB chunks; it was CRLF throughout when it was queued, so it is not normalised again. */
+function messageOf(mail: OutgoingMail): MessageSource {
+  return declareCrlf(createReadStream(mail.messagePath, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>);
 }

@@ -9,14 +9,28 @@ import { describeReply, OutboxError } from '../errors.js';
 import type { MessageSource } from '../message/header-reader.js';
 import { authenticate, prepareAuthentication, type AuthSetup } from './auth.js';
 import type { Envelope, MessageFacts } from './envelope.js';
-import { transactPerRecipient } from './per-recipient.js';
+import { transactPerRecipient, type SentAhead, type Upcoming } from './per-recipient.js';
 import { openSession, type Session, type SessionOptions } from './session.js';
 import type { RecipientResult } from './transaction.js';
+
+/** A mail for the session: `key` names it (the queue's id) so commands sent ahead are matched to it. */
+export interface SessionMail {
+  readonly key: string;
+  readonly envelope: Envelope;
+  readonly message: MessageSource;
+  readonly facts: MessageFacts;
+}
+
+export interface UpcomingMail extends Upcoming {
+  readonly key: string;
+}
 
 export class MailSession {
   /** What ended the session's usefulness; Session.close() decides from it whether QUIT may still be sent. */
   private failure: unknown;
   private needsReset = false;
+  /** The mail whose commands went out with the previous final dot, by its key. */
+  private ahead: { readonly key: string; readonly sent: SentAhead } | undefined;
 
   private constructor(readonly session: Session) {}
 
@@ -31,17 +45,26 @@ export class MailSession {
     return new MailSession(session);
   }
 
-  /** Whether another transaction may start on this connection. */
+  /** Whether another transaction may start on this connection (after commands sent ahead: only that mail's). */
   get usable(): boolean {
-    return this.failure === undefined && !this.session.inData;
+    return this.failure === undefined && (!this.session.inData || this.ahead !== undefined);
   }
 
-  /** One mail, per recipient. Throws only when the session failed; it is then no longer usable. */
-  async send(envelope: Envelope, message: MessageSource, facts: MessageFacts): Promise<readonly RecipientResult[]> {
+  /**
+   * One mail, per recipient. Throws only when the session failed; it is then
+   * no longer usable. `upcoming`, the mail that will be sent next, lets its
+   * MAIL, RCPTs and DATA go out with this mail's final dot; the next call must
+   * then be for that mail.
+   */
+  async send(mail: SessionMail, upcoming?: UpcomingMail): Promise<readonly RecipientResult[]> {
     if (!this.usable) throw new OutboxError('E_CONNECTION', 'this session can carry no more mail', { transient: true });
     try {
+      const ahead = this.ahead;
+      this.ahead = undefined;
+      if (ahead && ahead.key !== mail.key) throw new OutboxError('E_PROTOCOL', `commands for another mail (${ahead.key}) are already on their way`);
       if (this.needsReset) await this.reset();
-      const outcome = await transactPerRecipient(this.session, envelope, message, facts);
+      const outcome = await transactPerRecipient(this.session, mail.envelope, mail.message, mail.facts, { ahead: ahead?.sent, upcoming });
+      if (outcome.sentAhead && upcoming) this.ahead = { key: upcoming.key, sent: outcome.sentAhead };
       this.needsReset = outcome.needsReset;
       if (!outcome.usable) this.failure = new OutboxError('E_PROTOCOL', 'a chunk of the mail was refused while more were on their way', { transient: true });
       return outcome.recipients;

@@ -8,6 +8,7 @@
 import { OutboxError } from '../errors.js';
 import { toBuffer, type MessageSource } from '../message/header-reader.js';
 import { lineEndingsFor } from '../message/line-endings.js';
+import type { Command } from '../smtp/command.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import { DotStuffer } from '../smtp/dot-stuffing.js';
 
@@ -20,7 +21,7 @@ import { DotStuffer } from '../smtp/dot-stuffing.js';
  * chunk after the next is asked for: a spool's reused read buffers
  * (message/spool.ts) rely on that.
  */
-export async function streamMessage(connection: SmtpConnection, source: MessageSource): Promise<number> {
+export async function streamMessage(connection: SmtpConnection, source: MessageSource, next: readonly Command[] = []): Promise<number> {
   const normalizer = lineEndingsFor(source);
   const stuffer = new DotStuffer();
   let octets = 0;
@@ -35,7 +36,7 @@ export async function streamMessage(connection: SmtpConnection, source: MessageS
   const tail = normalizer.end();
   octets += tail.length;
   const last = [pending, stuffer.push(tail), stuffer.end()].filter((b): b is Buffer => b !== undefined && b.length > 0);
-  await connection.finishData(last, octets);
+  await connection.finishData(last, octets, next);
   return octets;
 }
 

@@ -22,8 +22,12 @@ export interface OutgoingMail {
 
 /** A connection to one server, able to carry several transactions. */
 export interface CourierSession {
-  /** One transaction; per-recipient results as data. Throws when the session failed (then it is not usable). */
-  send(mail: OutgoingMail): Promise<RecipientOutcome[]>;
+  /**
+   * One transaction; per-recipient results as data. Throws when the session
+   * failed (then it is not usable). `upcoming` is the mail the flush sends
+   * next on this session: its envelope may be pipelined after this mail's data.
+   */
+  send(mail: OutgoingMail, upcoming?: OutgoingMail): Promise<RecipientOutcome[]>;
   /** Whether another transaction may follow on this connection. */
   readonly usable: boolean;
   close(): Promise<void>;
@@ -136,11 +140,19 @@ class FlushRun {
     let session: CourierSession | undefined;
     let openFailure: unknown;
     let opened = 0;
-    try {
-      for (const { id } of records) {
+    const waiting = records.map((r) => r.id);
+    // The next mail is claimed before the current one is sent, so that its
+    // envelope can follow the current mail's final dot (RFC 2920 §3.1).
+    const nextClaim = async (): Promise<Claim | undefined> => {
+      for (let id = waiting.shift(); id !== undefined; id = waiting.shift()) {
         const claim = await this.claim(id);
-        if (!claim) continue;
-        if (await this.expireIfDue(claim, bounces)) continue;
+        if (claim && !(await this.expireIfDue(claim, bounces))) return claim;
+      }
+      return undefined;
+    };
+    try {
+      let current = await nextClaim();
+      while (current) {
         this.attempted++;
         if (openFailure === undefined && !session?.usable) {
           await session?.close();
@@ -153,22 +165,20 @@ class FlushRun {
             return undefined;
           });
         }
-        if (!session) {
-          await this.finish(claim, afterFailure(claim.record, reasonOf(openFailure), this.now()), bounces);
-          continue;
-        }
-        await this.attempt(session, claim, bounces);
+        const upcoming = await nextClaim();
+        if (session) await this.attempt(session, current, upcoming, bounces);
+        else await this.finish(current, afterFailure(current.record, reasonOf(openFailure), this.now()), bounces);
+        current = upcoming;
       }
     } finally {
       await session?.close();
     }
   }
 
-  private async attempt(session: CourierSession, claim: Claim, bounces: string[]): Promise<void> {
-    const mail = { record: claim.record, recipients: pendingRecipients(claim.record), messagePath: claim.messagePath };
+  private async attempt(session: CourierSession, claim: Claim, upcoming: Claim | undefined, bounces: string[]): Promise<void> {
     let next: QueueRecord;
     try {
-      next = afterReplies(claim.record, await session.send(mail), this.now());
+      next = afterReplies(claim.record, await session.send(outgoing(claim), upcoming ? outgoing(upcoming) : undefined), this.now());
     } catch (error) {
       next = afterFailure(claim.record, reasonOf(error), this.now());
     }
@@ -233,6 +243,10 @@ class FlushRun {
     if (result.kind === 'corrupt') this.options.onEvent({ kind: 'corrupt', id, reason: `${result.reason}; moved to ${result.movedTo}` });
     return result.kind === 'claimed' ? result.claim : undefined;
   }
+}
+
+function outgoing(claim: Claim): OutgoingMail {
+  return { record: claim.record, recipients: pendingRecipients(claim.record), messagePath: claim.messagePath };
 }
 
 function reasonOf(error: unknown): string {

@@ -48,9 +48,25 @@ export class SmtpConnection {
    */
   async exchange(commands: readonly Command[], trailing: readonly Uint8Array[] = []): Promise<Reply[]> {
     if (commands.length === 0) return [];
+    await this.writeGroup(commands, [], trailing);
+    return this.readReplies(commands);
+  }
+
+  /**
+   * Writes a group in one write without reading its replies: `leading` data
+   * first (the last block of a message and its final dot, RFC 2920 §3.1: the
+   * next transaction's commands may follow it), then the commands, then
+   * `trailing` data (a BDAT chunk). The replies come later, through readReplies.
+   */
+  async writeGroup(commands: readonly Command[], leading: readonly Uint8Array[], trailing: readonly Uint8Array[] = []): Promise<void> {
     const lines = commands.map(serializeCommand);
     commands.forEach((command, i) => this.trace({ kind: 'command', command, line: lines[i]!.slice(0, -2) }));
-    await this.write([Buffer.from(lines.join(''), 'utf8'), ...trailing], this.timeouts.command, describeCommand(commands[0]!));
+    const what = leading.length > 0 ? 'the message data' : describeCommand(commands[0]!);
+    await this.write([...leading, Buffer.from(lines.join(''), 'utf8'), ...trailing], leading.length > 0 ? this.timeouts.dataBlock : this.timeouts.command, what);
+  }
+
+  /** The replies to commands written earlier, in order, each with its command's timeout. */
+  async readReplies(commands: readonly Command[]): Promise<Reply[]> {
     const replies: Reply[] = [];
     for (const command of commands) {
       replies.push(await this.nextReply(describeCommand(command), this.replyTimeout(command)));
@@ -76,10 +92,16 @@ export class SmtpConnection {
     await this.write(chunks, this.timeouts.dataBlock, 'the message data');
   }
 
-  /** Writes the last block, which ends with the final ".", and notes the message size in the trace. */
-  async finishData(chunks: readonly Uint8Array[], messageOctets: number): Promise<void> {
+  /**
+   * Writes the last block, which ends with the final ".", and notes the
+   * message size in the trace. `next` are commands of the next transaction
+   * sent in the same write (RFC 2920 §3.1); their replies follow the reply to
+   * the data and are read with readReplies.
+   */
+  async finishData(chunks: readonly Uint8Array[], messageOctets: number, next: readonly Command[] = []): Promise<void> {
     this.trace({ kind: 'data', octets: messageOctets });
-    await this.writeData(chunks);
+    if (next.length === 0) await this.writeData(chunks);
+    else await this.writeGroup(next, chunks);
   }
 
   /** Writes one BDAT chunk, its command line and data in one write, without reading the reply. */

@@ -51,10 +51,14 @@ describe('queue transcripts', () => {
         host: 'mx.example', port: 25, protocol, domain: 'localhost', timeouts: timeoutsFor(5), connector: async () => transport,
       });
       const seen: string[] = [];
-      for (const mail of mails) {
-        const bytes = Buffer.from(mail.message.replace(/\r?\n/g, '\r\n'));
+      const bytesOf = (mail: Mail) => Buffer.from(mail.message.replace(/\r?\n/g, '\r\n'));
+      for (const [i, mail] of mails.entries()) {
+        const bytes = bytesOf(mail);
+        // As the flush does: the next mail is named, so its envelope may follow this one's final dot.
+        const next = mails[i + 1];
+        const upcoming = next && { key: String(i + 1), envelope: { reversePath: next.from, recipients: next.to }, facts: { octets: bytesOf(next).length, has8bit: false } };
         try {
-          const outcome = await session.send({ reversePath: mail.from, recipients: mail.to }, [bytes], { octets: bytes.length, has8bit: false });
+          const outcome = await session.send({ key: String(i), envelope: { reversePath: mail.from, recipients: mail.to }, message: [bytes], facts: { octets: bytes.length, has8bit: false } }, upcoming);
           seen.push(outcome.map((r) => `${r.recipient}=${r.reply.code}`).join(' '));
         } catch (error) {
           if (!(error instanceof OutboxError)) throw error;

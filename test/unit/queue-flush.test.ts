@@ -46,6 +46,8 @@ async function enqueue(recipients: string[], overrides: Partial<NewRecord> = {})
 class FakeServer implements Courier {
   sessions = 0;
   transactions: { from: string; recipients: readonly string[] }[] = [];
+  /** For each send, the id of the mail named as coming next (or null). */
+  upcomingIds: (string | null)[] = [];
   openError: Error | undefined;
   /** Sessions that break (throw) on their n-th transaction. */
   breakAfter = Infinity;
@@ -64,7 +66,8 @@ class FakeServer implements Courier {
           get usable() {
             return usable;
           },
-          send: async (mail) => {
+          send: async (mail, upcoming) => {
+            this.upcomingIds.push(upcoming?.record.id ?? null);
             if (sent++ >= this.breakAfter) {
               usable = false;
               throw new Error('421 4.4.2 closing connection');
@@ -115,6 +118,13 @@ describe('flushQueue', () => {
     expect(server.transactions.map((t) => t.recipients)).toEqual([['a@example.net'], ['b@example.net', 'c@example.net']]);
     expect(report).toEqual({ attempted: 2, delivered: 2, deferred: 0, failed: 0, remaining: 0 });
     expect(await readdir(join(dir, 'active'))).toEqual([]);
+  });
+
+  it('names the next mail of the session to each send, so its envelope can be pipelined', async () => {
+    const ids = [await enqueue(['a@example.net']), await enqueue(['b@example.net']), await enqueue(['c@example.net'])];
+    const server = new FakeServer();
+    await flush(server);
+    expect(server.upcomingIds).toEqual([ids[1], ids[2], null]);
   });
 
   it('retries a greylisted mail after its back-off, and only then with --queue-run', async () => {
