@@ -24,7 +24,8 @@ function renderMail(mail: ListedMail, now: Date): string {
     `from <${mail.from}>`,
   ].join('  ');
   const width = Math.max(...mail.recipients.map((r) => r.address.length + 2));
-  const recipients = mail.recipients.map((r) => `  ${r.state.padEnd(9)}  ${`<${r.address}>`.padEnd(width)}${r.reply ? `  ${r.reply}` : ''}`);
+  // Addresses are padded only to line up the replies after them: no trailing blanks.
+  const recipients = mail.recipients.map((r) => `  ${r.state.padEnd(9)}  ${r.reply ? `${`<${r.address}>`.padEnd(width)}  ${r.reply}` : `<${r.address}>`}`);
   const attempts = [`  attempts ${mail.attempts}`];
   if (mail.status === 'active') attempts.push('being delivered now');
   else if (mail.recipients.some((r) => r.state === 'pending')) attempts.push(`next attempt ${formatNext(Date.parse(mail.next_attempt) - now.getTime())}`);

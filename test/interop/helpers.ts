@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { checkServerIdentity, connect as tlsConnect, TLSSocket, type PeerCertificate } from 'node:tls';
@@ -49,6 +49,8 @@ export interface InteropSetup {
     readonly tempfailAfterDataSender: string;
     /** Mail from this sender gets 554 5.7.1 after the final dot. */
     readonly rejectAfterDataSender: string;
+    /** A hash: access map checked at RCPT, empty at first: setGreylist writes it. */
+    readonly greylistMap: string;
   };
   readonly dovecot: {
     readonly config: string;
@@ -260,6 +262,34 @@ export async function waitForEmptyQueue(timeoutMs = 20_000): Promise<void> {
     }
     await sleep(200);
   }
+}
+
+/**
+ * Greylisting on demand: Postfix answers RCPT TO each of these addresses with
+ * `450 4.7.1 … greylisted (interop)` from now on, and accepts every other one
+ * again (an empty list lifts it). The new map is built beside the old one and
+ * renamed over it, so the running smtpd sees its open map unlinked and
+ * restarts before it accepts the next connection: the change holds for the
+ * very next one, without a reload.
+ */
+export async function setGreylist(addresses: readonly string[]): Promise<void> {
+  const { greylistMap, configDir } = interopSetup().postfix;
+  const next = `${greylistMap}.next`;
+  writeFileSync(next, addresses.map((a) => `${a.toLowerCase()} 450 4.7.1 greylisted (interop)\n`).join(''));
+  const made = await run('postmap', ['-c', configDir, `hash:${next}`], { timeoutMs: 10_000 });
+  if (made.status !== 0) throw new Error(`postmap failed (${made.status}): ${made.stderr}`);
+  renameSync(`${next}.db`, `${greylistMap}.db`);
+  renameSync(next, greylistMap);
+}
+
+/** How far Postfix's log reaches now: logSince(mark) is what it logged after. */
+export function logMark(): number {
+  const file = interopSetup().postfix.maillog;
+  return existsSync(file) ? readFileSync(file).length : 0;
+}
+
+export function logSince(mark: number): string {
+  return readFileSync(interopSetup().postfix.maillog).subarray(mark).toString('utf8');
 }
 
 /** The last lines of Postfix's or Dovecot's log, for failure messages. */

@@ -91,6 +91,11 @@ write_postfix_config() {
   printf '%s %s\n' \
     "$TEMPFAIL_DATA_SENDER" '451 4.3.0 Temporary failure after the data (interop)' \
     "$REJECT_DATA_SENDER" '554 5.7.1 Refused after the data (interop)' >"$conf/sender_access"
+  # Greylisting on demand: empty at first; a case writes its recipients into it
+  # (`450 4.7.1 …`) and empties it again (helpers.ts setGreylist). A hash: map,
+  # not texthash:, because smtpd notices a changed one before it accepts the
+  # next connection ("table … has changed -- restarting"): no reload, no race.
+  : >"$conf/greylist_access"
 
   cat >"$conf/main.cf" <<EOF
 # A throwaway Postfix for outbox's interop suite. Written by test/interop/servers.sh.
@@ -132,7 +137,7 @@ virtual_uid_maps = static:$MAIL_UID
 virtual_gid_maps = static:$MAIL_GID
 smtpd_reject_unlisted_recipient = yes
 recipient_delimiter = +
-smtpd_recipient_restrictions = check_recipient_access texthash:$conf/recipient_access
+smtpd_recipient_restrictions = check_recipient_access texthash:$conf/recipient_access, check_recipient_access hash:$conf/greylist_access
 smtpd_end_of_data_restrictions = check_sender_access texthash:$conf/sender_access
 
 message_size_limit = $SIZE_LIMIT
@@ -151,6 +156,7 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = $base/dovecot/run/auth-postfix
 smtpd_sasl_auth_enable = no
 EOF
+  postmap -c "$conf" "hash:$conf/greylist_access"
 
   cat >"$conf/master.cf" <<EOF
 # service type  private unpriv chroot wakeup maxproc command
@@ -304,6 +310,8 @@ write_setup() {
         tempfailRecipient: process.env.TEMPFAIL_RCPT,
         tempfailAfterDataSender: process.env.TEMPFAIL_DATA_SENDER,
         rejectAfterDataSender: process.env.REJECT_DATA_SENDER,
+        // A hash: access map checked at RCPT, empty at first (helpers.ts setGreylist rewrites it).
+        greylistMap: `${base}/postfix/conf/greylist_access`,
       },
       dovecot: {
         config: `${base}/dovecot/dovecot.conf`,
