@@ -28,6 +28,8 @@ export async function runFlush(dir: string, options: CliOptions, io: Stdio): Pro
   // Nothing queued, nothing to connect to: -q exits 0 at once, a timer's run stays silent.
   if (!existsSync(dir)) return EX_OK;
   const store = await QueueStore.open(dir);
+  // What crashed processes left (a half-built entry in tmp/, a claim in active/) is dealt with even when nothing is queued.
+  await store.recover();
   if ((await store.queuedIds()).length === 0 && (await store.list()).entries.length === 0) return EX_OK;
   const courier = new AccountCourier(io.env);
   const progress = progressLine(io);
