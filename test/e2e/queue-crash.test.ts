@@ -441,7 +441,7 @@ describe('the queue survives kill -9 of an enqueue', () => {
         const timer = setTimeout(() => child.kill('SIGKILL'), killAfter);
         const writing = (async () => {
           for (let at = 0; at < text.length && child.exitCode === null && child.signalCode === null; at += 64 * 1024) {
-            if (!child.stdin!.write(text.subarray(at, at + 64 * 1024))) await new Promise((resolve) => { child.stdin!.once('drain', resolve); child.once('close', resolve); });
+            if (!child.stdin!.write(text.subarray(at, at + 64 * 1024))) await Promise.race([new Promise((resolve) => child.stdin!.once('drain', resolve)), child.exited]);
           }
           child.stdin!.end();
         })();
@@ -461,7 +461,7 @@ describe('the queue survives kill -9 of an enqueue', () => {
         if (n % 4 === 0) await checkListing(context);
       }
       await checkListing(`seed ${SEED}, after the enqueue trials`);
-      console.log(`queue-crash: enqueue: ${trials} trials, ${killedWhole} killed after storing, ${killedNone} killed before, ${leftovers} left in tmp/ at the end; a whole enqueue took ${whole} ms`);
+      console.log(`queue-crash: enqueue: ${trials} trials, ${killedWhole} killed after storing, ${killedNone} killed before, ${leftovers} left in tmp/ at the end, ${readdirSync(join(root, 'spool')).length} spool folders left in TMPDIR; a whole enqueue took ${whole} ms`);
       expect(trials).toBeGreaterThanOrEqual(10);
 
       // The next flush recovers: the dead's folders in tmp/ go, every whole entry is delivered once, intact.
