@@ -223,9 +223,13 @@ class FlushRun {
     }
   }
 
+  /**
+   * Ends a mail that needs no attempt: it outlived its lifetime, or no recipient is pending (a crash after
+   * its outcome was written and before it was removed), which would otherwise be sent with no recipients.
+   */
   private async expireIfDue(claim: Claim, bounces: string[]): Promise<boolean> {
     const expired = expire(claim.record, this.options.lifetimeSeconds(claim.record), this.now());
-    if (expired === claim.record) return false;
+    if (expired === claim.record && verdict(expired) === 'retry') return false;
     await this.finish(claim, expired, bounces);
     return true;
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -138,6 +138,19 @@ describe('flushQueue', () => {
     server.answer = () => reply(250);
     expect(await flush(server, { which: 'due', now: new Date('2026-12-05T04:00:59Z') })).toMatchObject({ attempted: 0, remaining: 1 });
     expect(await flush(server, { which: 'due', now: new Date('2026-12-05T04:01:00Z') })).toMatchObject({ delivered: 1, remaining: 0 });
+  });
+
+  it('sends nothing for a mail whose outcome was written but which was not removed (a crash in between)', async () => {
+    const done = await enqueue(['a@example.net', 'b@example.net']);
+    await enqueue(['c@example.net']);
+    // As a flush killed after claim.update() and before claim.delivered() leaves it, once recovered.
+    const path = join(dir, 'queue', done, ENVELOPE_FILE);
+    const record = JSON.parse(await readFile(path, 'utf8')) as { recipients: { state: string }[] };
+    await writeFile(path, JSON.stringify({ ...record, recipients: record.recipients.map((r) => ({ ...r, state: 'delivered' })) }));
+    const server = new FakeServer();
+    const report = await flush(server);
+    expect(server.transactions.map((t) => t.recipients)).toEqual([['c@example.net']]);
+    expect(report.remaining).toBe(0);
   });
 
   it('never sends again to a recipient that accepted', async () => {
