@@ -27,9 +27,11 @@
  *
  * W only grows, and only by a transaction whose reply the flush did not
  * record: a recorded transaction raises S and R together; R never falls.
- * The flush runs one transaction at a time and writes its outcome durably
- * before the next one begins (flush.ts), so a process, when killed, has at
- * most one accepted-but-unrecorded transaction, of one mail. Hence, measured
+ * The flush commits one transaction at a time and writes its outcome
+ * durably before the next one's data goes (flush.ts: the next envelope may
+ * follow the final dot, pipelined, but a server cannot accept a mail before
+ * its data), so a process, when killed, has at most one
+ * accepted-but-unrecorded transaction, of one mail. Hence, measured
  * from rest to rest across one trial:
  *
  *   - a killed trial raises W for the recipients of at most one mail, each
