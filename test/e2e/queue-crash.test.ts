@@ -464,7 +464,7 @@ describe('the queue survives kill -9 of an enqueue', () => {
       }
       await checkListing(`seed ${SEED}, after the enqueue trials`);
       console.log(`queue-crash: enqueue: ${trials} trials, ${killedWhole} killed after storing, ${killedNone} killed before, ${leftovers} left in tmp/ at the end, ${readdirSync(join(root, 'spool')).length} spool folders left in TMPDIR; a whole enqueue took ${whole} ms`);
-      expect(trials).toBeGreaterThanOrEqual(10);
+      expect(trials).toBeGreaterThanOrEqual(6);
 
       // The next flush recovers: the dead's folders in tmp/ go, every whole entry is delivered once, intact.
       const flushed = await run(['-q', `--queue-dir=${dir}`], undefined, 30_000);
