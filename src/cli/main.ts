@@ -2,6 +2,7 @@
  * The program: parse the command line, run the mode, map the outcome to an
  * exit status. Only src/cli touches argv, stdio and process.exit.
  */
+import { basename } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { localeArguments } from './locale-argv.js';
 import type { PartialDeliveryError } from '../delivery/transaction.js';
@@ -69,13 +70,24 @@ function reportRecipients(error: PartialDeliveryError, io: Stdio): void {
   }
 }
 
+/**
+ * The name the program was called by: as `mailq` (a link to bin/outbox) it
+ * lists the queue, as sendmail's `mailq` does; any other name (outbox,
+ * sendmail) is the sendmail interface. Node keeps a symlink's own path in
+ * argv[1], so the link's name is seen here.
+ */
+export function argumentsForName(script: string | undefined, args: readonly string[]): string[] {
+  return script !== undefined && basename(script) === 'mailq' ? ['-bp', ...args] : [...args];
+}
+
 /** Runs `main` against the real process. */
 export async function runProcess(): Promise<void> {
   // A streamed message makes many short-lived buffers; letting V8 grow its
   // young generation for them costs ~10 MB of RSS for no speed. This flag is
   // read at each scavenge, so setting it now is safe.
   setFlagsFromString('--semi-space-growth-factor=1');
-  const status = await main(await localeArguments(process.argv.slice(2), process.env), {
+  const args = argumentsForName(process.argv[1], await localeArguments(process.argv.slice(2), process.env));
+  const status = await main(args, {
     // Not process.stdin: a regular file on fd 0 is read without moving its shared offset (see stdin.ts).
     stdin: standardInput(),
     writeOut: (text) => process.stdout.write(text),
