@@ -102,6 +102,9 @@ describe('queue on_failure', () => {
     const [mail] = await box.list();
     expect(mail).toMatchObject({ attempts: 1, recipients: [{ address: 'b@example.net', state: 'pending' }] });
     expect(mail!.last_error).toMatch(/refused|connect/i);
+    // Still down: -q says the queue is not empty (75) and counts the attempt.
+    expect((await box.run(['-q', `--queue-dir=${box.queue}`])).status).toBe(75);
+    expect((await box.list())[0]).toMatchObject({ id: mail!.id, attempts: 2 });
   });
 
   it('does not queue a permanent refusal, and queues a 451 with the recipient reply', async () => {
@@ -127,6 +130,19 @@ describe('queue on_failure', () => {
 });
 
 describe('queue housekeeping', () => {
+  it('uses $XDG_STATE_HOME/outbox/queue, else ~/.local/state/outbox/queue, made 0700', async () => {
+    const port = await closedPort();
+    for (const env of [{}, { XDG_STATE_HOME: '' }]) {
+      const queued = await box.run([...hostArgs(port), '--queue=always', ...ENVELOPE], { input: testMail(12), env });
+      expect(queued).toEqual({ status: 0, stdout: '', stderr: '' });
+    }
+    for (const dir of [join(box.root, 'state', 'outbox', 'queue'), join(box.home, '.local', 'state', 'outbox', 'queue')]) {
+      expect(statSync(dir).mode & 0o777, dir).toBe(0o700);
+      expect(readdirSync(join(dir, 'queue')), dir).toHaveLength(1);
+    }
+    expect(await box.list([])).toHaveLength(1);
+  });
+
   it('--queue-remove removes a mail without a bounce; an unknown id exits 66', async () => {
     const port = await closedPort();
     for (const n of [7, 8]) await box.run([...hostArgs(port), '--queue=always', `--queue-dir=${box.queue}`, ...ENVELOPE], { input: testMail(n) });
