@@ -6,6 +6,7 @@
  * out without the caller waiting for the network.
  */
 import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { COMMAND_LINE_ACCOUNT, ENVIRONMENT_ACCOUNT, type ReadyAccount } from '../config/index.js';
 import { OutboxError } from '../errors.js';
 import type { Spool } from '../message/spool.js';
@@ -40,7 +41,7 @@ export async function enqueueMail(request: EnqueueRequest, env: NodeJS.ProcessEn
   return store.enqueue(request.spool.chunks(), {
     account: {
       name,
-      ...(options.file !== undefined ? { configFile: options.file } : {}),
+      ...(options.file !== undefined ? { configFile: resolve(options.file) } : {}),
       ...(options.host !== undefined ? { host: options.host } : {}),
       settings: options.settings.map(({ command, argument, option }) => ({ command, argument, option })),
       ...(request.mailFrom !== undefined ? { mailFrom: request.mailFrom } : {}),

@@ -6,7 +6,7 @@
  * never elapsed time.
  */
 import { readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OUTBOX } from '../helpers/run-cli.js';
@@ -78,6 +78,17 @@ describe('queue always', () => {
     expect((await box.run(['-q', '-C', rc])).status).toBe(0);
     expect((await server.waitForMessages(1))[0]!.recipients).toEqual(['b@example.net']);
     expect(await box.list(['-C', rc])).toEqual([]);
+  });
+
+  it('finds a configuration file named relative to the folder of the enqueue when flushed from elsewhere', async () => {
+    const port = await closedPort();
+    const rc = box.config(`account default\nhost 127.0.0.1\nport ${port}\nfrom a@example.com\nqueue always\nqueue_dir ${box.queue}\n`);
+    const queued = await runAs(OUTBOX, ['-C', basename(rc), 'b@example.net'], box.env, testMail(13), box.root);
+    expect(queued).toEqual({ status: 0, stdout: '', stderr: '' });
+    server = await startCounting({ folder: join(box.root, 'captured'), port });
+    const flushed = await runAs(OUTBOX, ['-q', `--queue-dir=${box.queue}`], box.env, '', box.home);
+    expect(flushed, flushed.stderr).toMatchObject({ status: 0, stderr: '' });
+    expect(await server.waitForMessages(1)).toHaveLength(1);
   });
 
   it('starts a background flush that delivers the mail and empties the queue', async () => {

@@ -116,10 +116,10 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, what: s
   }
 }
 
-/** Runs the built CLI through a link with another name (`mailq`, `sendmail`), as a system's /usr/bin links do. */
-export function runAs(link: string, args: readonly string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
+/** Runs the built CLI through a link with another name (`mailq`, `sendmail`), as a system's /usr/bin links do; or in another folder. */
+export function runAs(link: string, args: readonly string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(link, args, { env: { PATH: process.env['PATH'], OUTBOX_SYSTEM_CONFIG: join(env['HOME']!, 'none'), ...env } });
+    const child = spawn(link, args, { env: { PATH: process.env['PATH'], OUTBOX_SYSTEM_CONFIG: join(env['HOME']!, 'none'), ...env }, ...(cwd ? { cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
