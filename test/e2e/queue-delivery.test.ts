@@ -210,3 +210,37 @@ describe('queue lifetime', () => {
     expect(await box.list(['-C', rc])).toEqual([]);
   });
 });
+
+describe('what the record keeps', () => {
+  it('sends the DSN requests (-N, -R, -V) of the queued mail as a direct send does', async () => {
+    const seen: { ret?: string; envid?: string; notify?: string[] }[] = [];
+    const smtp = new SMTPServer({
+      logger: false,
+      hideDSN: false,
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      onData: (stream, session, callback) => {
+        stream.resume();
+        stream.on('end', () => {
+          const { dsn, rcptTo } = session.envelope as unknown as { dsn?: { ret?: string; envid?: string }; rcptTo: { dsn?: { notify?: string[] } }[] };
+          seen.push({ ret: dsn?.ret, envid: dsn?.envid, notify: rcptTo[0]?.dsn?.notify });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (smtp.server.address() as { port: number }).port;
+      const args = ['-N', 'failure,delay', '-R', 'hdrs', '-V', 'env-42', '-f', 'a@example.com', 'b@example.net'];
+      const direct = await box.run(['--host=127.0.0.1', `--port=${port}`, ...args], { input: testMail(6) });
+      expect(direct.status, direct.stderr).toBe(0);
+      await enqueue({ port }, args, 6);
+      expect((await flush()).status).toBe(0);
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).toEqual({ ret: 'HDRS', envid: 'env-42', notify: ['FAILURE', 'DELAY'] });
+      expect(seen[1]).toEqual(seen[0]);
+    } finally {
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeServer } from '../helpers/fake-server.js';
 import { OUTBOX } from '../helpers/run-cli.js';
 import { closedPort, makeSandbox, runAs, startCounting, testMail, waitUntil, type CountingServer, type Sandbox } from '../helpers/queue.js';
 
@@ -102,6 +103,25 @@ describe('queue always', () => {
     expect(message!.raw.toString()).toContain('Message-ID: <q3@example.com>');
     await waitUntil(() => ['queue', 'active', 'tmp'].every((f) => readdirSync(join(box.queue, f)).length === 0), 'the queue to empty');
     expect(await box.list()).toEqual([]);
+  });
+
+  it('returns without waiting for the background flush, which keeps the mail when its session breaks', async () => {
+    // A server that greets nobody: the background run hangs on it while the caller has long returned.
+    const hanging = await startFakeServer({ greeting: { hang: true }, reply: () => ({ hang: true }) });
+    try {
+      const queued = await box.run([...hostArgs(hanging.port), '--queue=always', `--queue-dir=${box.queue}`, ...ENVELOPE], {
+        input: testMail(14),
+        env: { OUTBOX_BACKGROUND_FLUSH: '' },
+      });
+      expect(queued).toEqual({ status: 0, stdout: '', stderr: '' });
+      await waitUntil(() => hanging.clients.length === 1, 'the background flush to connect');
+      expect(readdirSync(join(box.queue, 'active'))).toHaveLength(1);
+    } finally {
+      await hanging.close();
+    }
+    await waitUntil(() => readdirSync(join(box.queue, 'active')).length === 0, 'the background flush to give the mail back');
+    const [mail] = await box.list();
+    expect(mail).toMatchObject({ attempts: 1, recipients: [{ state: 'pending' }] });
   });
 });
 
