@@ -158,6 +158,31 @@ describe('queue on_failure', () => {
     expect(mail).toMatchObject({ attempts: 1, recipients: [{ address: 'busy@example.net', state: 'pending', reply: '451 4.3.0 try later' }] });
     expect(await server.messages()).toEqual([]);
   });
+
+  it('LMTP: keeps who was delivered when another recipient is refused for now, and retries only the other', async () => {
+    const full = new Set<string>();
+    server = await startCounting({
+      folder: join(box.root, 'captured'),
+      protocol: 'lmtp',
+      lmtpDeliveryReply: (address) => {
+        if (!address.startsWith('full') || full.has(address)) return undefined;
+        full.add(address);
+        return { code: 452, text: '4.2.2 mailbox full' };
+      },
+    });
+    const args = ['--protocol=lmtp', ...hostArgs(server.port), '--queue=on_failure', `--queue-dir=${box.queue}`, '-f', 'a@example.com'];
+    const result = await box.run([...args, 'ok@example.net', 'full@example.net'], { input: testMail(15) });
+    expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
+    const [mail] = await box.list();
+    expect(mail!.recipients).toEqual([
+      { address: 'ok@example.net', state: 'delivered', reply: expect.stringMatching(/^250 /) },
+      { address: 'full@example.net', state: 'pending', reply: '452 4.2.2 mailbox full' },
+    ]);
+    expect((await box.run(['-q', `--queue-dir=${box.queue}`])).status).toBe(0);
+    const received = await server.waitForMessages(2);
+    expect(received.map((m) => m.recipients)).toEqual([['ok@example.net'], ['full@example.net']]);
+    expect(await box.list()).toEqual([]);
+  });
 });
 
 describe('queue housekeeping', () => {
