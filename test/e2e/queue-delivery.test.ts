@@ -244,3 +244,28 @@ describe('what the record keeps', () => {
     }
   });
 });
+
+describe('the log file', () => {
+  it('records queued, deferred, delivered and failed in the order they happened', async () => {
+    const seen = new Set<string>();
+    const s = await start((address) => {
+      if (address.startsWith('gone')) return GONE;
+      if (address !== 'b@example.net' || seen.has(address)) return undefined;
+      seen.add(address);
+      return { code: 450, text: '4.7.1 greylisted' };
+    });
+    const log = join(box.root, 'outbox.log');
+    const rc = box.config(`account default\nhost 127.0.0.1\nport ${s.port}\nfrom a@example.com\nqueue always\nqueue_dir ${box.queue}\nlogfile ${log}\n`);
+    expect((await box.run(['-C', rc, 'b@example.net'], { input: testMail(7) })).status).toBe(0);
+    expect((await box.run(['-C', rc, 'gone@example.net'], { input: testMail(8) })).status).toBe(0);
+    const [first, second] = await box.list(['-C', rc]);
+    expect((await flush('-q', ['-C', rc])).status).toBe(75);
+    expect((await flush('-q', ['-C', rc])).status).toBe(0);
+    const events = readFileSync(log, 'utf8').trimEnd().split('\n').map((line) => {
+      const [, event, id] = /queue=(\w+) queueid=(\w+)/.exec(line) ?? [];
+      return `${event} ${id === first!.id ? 'first' : id === second!.id ? 'second' : 'bounce'}`;
+    });
+    // The first flush defers the greylisted mail and gives up the refused one (its bounce goes out in the same run).
+    expect(events).toEqual(['queued first', 'queued second', 'deferred first', 'failed second', 'delivered bounce', 'delivered first']);
+  });
+});

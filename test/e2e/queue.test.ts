@@ -5,7 +5,7 @@
  * Each test has its own HOME and queue folder; order and events are checked,
  * never elapsed time.
  */
-import { readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -269,6 +269,18 @@ describe('queue housekeeping', () => {
     } finally {
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
     }
+  });
+});
+
+describe('secrets', () => {
+  it('queueing runs no passwordeval: only the flush asks for the password', async () => {
+    const port = await closedPort();
+    const marker = join(box.root, 'evaluated');
+    const rc = box.config(`account default\nhost 127.0.0.1\nport ${port}\nfrom a@example.com\nauth plain\nuser alice\npasswordeval echo x >> ${marker}; exit 1\nqueue always\nqueue_dir ${box.queue}\n`);
+    expect(await box.run(['-C', rc, 'b@example.net'], { input: testMail(16) })).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(existsSync(marker)).toBe(false);
+    expect((await box.run(['-q', '-C', rc])).status).toBe(75);
+    expect(existsSync(marker)).toBe(true);
   });
 });
 
