@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { normalReply, startFakeServer } from '../helpers/fake-server.js';
 import { makeSandbox, startCounting, testMail, verbs, waitUntil, type CountingServer, type Sandbox } from '../helpers/queue.js';
 import type { ReplySpec } from '../../src/server/listen.js';
 
@@ -182,6 +183,38 @@ describe('one connection', () => {
       expect(connections).toBe(1);
     } finally {
       await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    }
+  });
+});
+
+describe('a session that ends', () => {
+  it('a 421 ends the session: that mail waits, the next goes over a new connection', async () => {
+    let mailsThisConnection = 0;
+    let connections = 0;
+    const fake = await startFakeServer({
+      onConnection: () => {
+        connections++;
+        mailsThisConnection = 0;
+      },
+      reply: (line) => {
+        if (line.startsWith('MAIL') && ++mailsThisConnection === 2) return '421 4.3.2 shutting down';
+        return normalReply(line);
+      },
+    });
+    try {
+      for (const n of [1, 2, 3]) await enqueue(fake, ['-f', 'a@example.com', `r${n}@example.net`], n);
+      const [, second] = await box.list();
+      const result = await flush();
+      expect(result.status).toBe(75);
+      expect(connections).toBe(2);
+      expect(fake.messages).toHaveLength(2);
+      expect(fake.messages.map((m) => /^Subject: (.*)$/m.exec(m)![1]!.trim())).toEqual(['mail 1', 'mail 3']);
+      const [left, ...others] = await box.list();
+      expect(others).toEqual([]);
+      expect(left).toMatchObject({ id: second!.id, attempts: 1, recipients: [{ address: 'r2@example.net', state: 'pending' }] });
+      expect(left!.last_error).toContain('421');
+    } finally {
+      await fake.close();
     }
   });
 });

@@ -105,6 +105,21 @@ describe('queue always', () => {
     expect(await box.list()).toEqual([]);
   });
 
+  it('delivers each mail once when several background flushes run at the same time', async () => {
+    server = await startCounting({ folder: join(box.root, 'captured') });
+    const sends = [20, 21, 22, 23, 24].map((n) =>
+      box.run([...hostArgs(server!.port), '--queue=always', `--queue-dir=${box.queue}`, '-f', 'a@example.com', `r${n}@example.net`], {
+        input: testMail(n),
+        env: { OUTBOX_BACKGROUND_FLUSH: '' },
+      }),
+    );
+    for (const result of await Promise.all(sends)) expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
+    await server.waitForMessages(5, 15_000);
+    await waitUntil(() => ['queue', 'active', 'tmp'].every((f) => readdirSync(join(box.queue, f)).length === 0), 'the queue to empty');
+    const received = (await server.messages()).map((m) => m.recipients[0]).sort();
+    expect(received).toEqual(['r20@example.net', 'r21@example.net', 'r22@example.net', 'r23@example.net', 'r24@example.net']);
+  });
+
   it('returns without waiting for the background flush, which keeps the mail when its session breaks', async () => {
     // A server that greets nobody: the background run hangs on it while the caller has long returned.
     const hanging = await startFakeServer({ greeting: { hang: true }, reply: () => ({ hang: true }) });
