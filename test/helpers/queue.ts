@@ -5,7 +5,7 @@
  * down", a capture server that counts its connections, and bounded waits.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,25 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Waits (bounded) until no background `--queue-run` for this queue folder is
+ * left, so that none outlives its test and writes into a removed folder. The
+ * runs are found by their command line in /proc, which names the folder.
+ */
+export async function waitForBackgroundRuns(queueDir: string): Promise<void> {
+  const running = (): boolean =>
+    readdirSync('/proc').some((pid) => {
+      if (!/^\d+$/.test(pid)) return false;
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args.includes('--queue-run') && args.includes(`--queue-dir=${queueDir}`);
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+  await waitUntil(() => !running(), 'the background flushes to end');
 }
 
 /** Runs the built CLI through a link with another name (`mailq`, `sendmail`), as a system's /usr/bin links do; or in another folder. */
