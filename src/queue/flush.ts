@@ -4,9 +4,10 @@
  * process and one login per mail, as msmtpq and nullmailer do).
  *
  * The order of writes is what makes it safe. A mail is claimed (store.ts)
- * before anything is sent; after each transaction its record is written
- * durably before the next transaction's data is committed; only then is the
- * mail removed, put back, or given up. A crash therefore repeats at most the
+ * before anything is sent; after each transaction its outcome is made
+ * durable before the next transaction's data is committed: a delivered mail
+ * by its removal, any other by its record written first and then the mail
+ * put back or given up. A crash therefore repeats at most the
  * one transaction whose reply was not yet recorded.
  */
 import { afterFailure, afterReplies, expire, pendingRecipients, scheduleNext, verdict, type RecipientOutcome } from './attempt.js';
@@ -191,7 +192,10 @@ class FlushRun {
     const record = expire(attempted, this.options.lifetimeSeconds(attempted), now);
     const outcome = verdict(record);
     if (outcome === 'delivered') {
-      await claim.update(record);
+      // The removal (a rename out of active/, made durable) is itself the record that the mail is
+      // done: writing envelope.json durably first, to remove it a moment later, cost two fsyncs
+      // per mail and left the window in which a crash repeats the transaction no shorter.
+      claim.record = record;
       await claim.delivered();
       this.options.onEvent({ kind: 'delivered', record });
     } else if (outcome === 'retry') {
