@@ -187,7 +187,7 @@ async function* fromMemory(chunks: readonly Buffer[]): AsyncGenerator<Buffer> {
  * after the next): a chunk stays valid until `READ_RING - 1` more chunks
  * have been read.
  */
-async function* fromFile(path: string): AsyncGenerator<Buffer> {
+export async function* fromFile(path: string): AsyncGenerator<Buffer> {
   let file: FileHandle;
   try {
     file = await open(path, 'r');
