@@ -87,9 +87,13 @@ export async function flushQueue(options: FlushOptions): Promise<FlushReport> {
   };
   const runner = new FlushRun({ ...options, onEvent });
   await options.store.recover();
-  const bounces = await runner.run(await dueRecords(options));
-  // Bounces are mails like any other, with the null sender: they never bounce again, so one more round ends it.
-  if (bounces.length > 0) await runner.run(await recordsOf(options.store, bounces));
+  try {
+    const bounces = await runner.run(await dueRecords(options));
+    // Bounces are mails like any other, with the null sender: they never bounce again, so one more round ends it.
+    if (bounces.length > 0) await runner.run(await recordsOf(options.store, bounces));
+  } finally {
+    await runner.closeAll();
+  }
   counts.attempted = runner.attempted;
   const remaining = (await options.store.list()).entries.length;
   return { ...counts, remaining };
@@ -109,9 +113,16 @@ async function recordsOf(store: QueueStore, ids: readonly string[]): Promise<Que
   return (await store.list()).entries.filter((e) => e.state === 'queued' && wanted.has(e.id)).map((e) => e.record);
 }
 
+interface Link {
+  session?: CourierSession | undefined;
+  openFailure?: unknown;
+  opened: number;
+}
+
 class FlushRun {
   attempted = 0;
   private readonly now: () => Date;
+  private readonly links = new Map<string, Link>();
 
   constructor(private readonly options: FlushOptions & { onEvent: (event: FlushEvent) => void }) {
     this.now = options.now ?? (() => new Date());
@@ -138,9 +149,9 @@ class FlushRun {
   }
 
   private async runGroup(route: Route, records: readonly QueueRecord[], bounces: string[]): Promise<void> {
-    let session: CourierSession | undefined;
-    let openFailure: unknown;
-    let opened = 0;
+    // A route's session, and whether it could be opened, last the whole run: the bounces' round reuses them.
+    const link = this.links.get(route.key) ?? { opened: 0 };
+    this.links.set(route.key, link);
     const waiting = records.map((r) => r.id);
     // The next mail is claimed before the current one is sent, so that its
     // envelope can follow the current mail's final dot (RFC 2920 §3.1).
@@ -151,29 +162,31 @@ class FlushRun {
       }
       return undefined;
     };
-    try {
-      let current = await nextClaim();
-      while (current) {
-        this.attempted++;
-        if (openFailure === undefined && !session?.usable) {
-          await session?.close();
-          session = undefined;
-          // A server that is down is not asked again for each mail: one connection attempt per group,
-          // and after a session that broke, MAX_SESSIONS_PER_GROUP in all.
-          if (opened++ >= MAX_SESSIONS_PER_GROUP) openFailure = new Error('the server ended too many sessions in this run');
-          else session = await route.open().catch((error: unknown) => {
-            openFailure = error;
-            return undefined;
-          });
-        }
-        const upcoming = await nextClaim();
-        if (session) await this.attempt(session, current, upcoming, bounces);
-        else await this.finish(current, afterFailure(current.record, reasonOf(openFailure), this.now()), bounces);
-        current = upcoming;
+    let current = await nextClaim();
+    while (current) {
+      this.attempted++;
+      if (link.openFailure === undefined && !link.session?.usable) {
+        await link.session?.close();
+        link.session = undefined;
+        // A server that is down is not asked again for each mail: one connection attempt per route,
+        // and after a session that broke, MAX_SESSIONS_PER_GROUP in all.
+        if (link.opened++ >= MAX_SESSIONS_PER_GROUP) link.openFailure = new Error('the server ended too many sessions in this run');
+        else link.session = await route.open().catch((error: unknown) => {
+          link.openFailure = error;
+          return undefined;
+        });
       }
-    } finally {
-      await session?.close();
+      const upcoming = await nextClaim();
+      if (link.session) await this.attempt(link.session, current, upcoming, bounces);
+      else await this.finish(current, afterFailure(current.record, reasonOf(link.openFailure), this.now()), bounces);
+      current = upcoming;
     }
+  }
+
+  /** Ends every session of the run (QUIT, or a drop after a failure). */
+  async closeAll(): Promise<void> {
+    for (const link of this.links.values()) await link.session?.close();
+    this.links.clear();
   }
 
   private async attempt(session: CourierSession, claim: Claim, upcoming: Claim | undefined, bounces: string[]): Promise<void> {

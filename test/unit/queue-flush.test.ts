@@ -175,6 +175,8 @@ describe('flushQueue', () => {
     ]);
     expect(events.map((e) => e.kind)).toEqual(['failed', 'delivered']);
     expect(await readdir(join(dir, 'failed'))).toEqual([]);
+    // The bounce went over the session the mail used: one login per server and run.
+    expect(server.sessions).toBe(1);
   });
 
   it('never bounces a bounce: a failing mail with the null sender is kept in failed/', async () => {
