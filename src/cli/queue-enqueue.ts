@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { COMMAND_LINE_ACCOUNT, ENVIRONMENT_ACCOUNT, type ReadyAccount } from '../config/index.js';
-import { OutboxError } from '../errors.js';
+import type { PartialDeliveryError } from '../delivery/transaction.js';
+import type { OutboxError } from '../errors.js';
 import type { Spool } from '../message/spool.js';
 import { retryDelayMs } from '../queue/schedule.js';
 import { storedReply, type QueueRecord, type RecipientRecord } from '../queue/record.js';
@@ -61,7 +62,8 @@ export async function enqueueMail(request: EnqueueRequest, env: NodeJS.ProcessEn
 
 /** After a failed attempt: LMTP's delivered recipients are done, a refused one keeps the server's reply. */
 function recipientStates(recipients: readonly string[], failure: OutboxError | undefined): RecipientRecord[] {
-  const results = failure && 'results' in failure ? (failure.results as readonly { recipient: string; reply: { code: number; lines: readonly string[]; enhanced?: string }; delivered: boolean }[]) : [];
+  // By code, not instanceof: the delivery modules need not be loaded to queue a mail.
+  const results = failure?.code === 'E_PARTIAL_DELIVERY' ? (failure as PartialDeliveryError).results : [];
   return recipients.map((address): RecipientRecord => {
     const result = results.find((r) => r.recipient === address);
     if (result) return { address, state: result.delivered ? 'delivered' : 'pending', reply: storedReply(result.reply) };
