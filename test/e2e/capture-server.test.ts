@@ -67,7 +67,7 @@ describe('against the capture server', () => {
   });
 
   it('npm run demo: sends a sample mail and shows where it was captured', async () => {
-    const demo = fileURLToPath(new URL('../../dist/server/demo.js', import.meta.url));
+    const demo = fileURLToPath(new URL('../../dist/cli/demo.js', import.meta.url));
     const { status, stdout } = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [demo], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';

@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCaptureServer } from './listen.js';
+import { startCaptureServer } from '../server/listen.js';
 
 const OUTBOX = fileURLToPath(new URL('../../bin/outbox', import.meta.url));
 
