@@ -4,7 +4,7 @@
  * schedule, and the end of the road when the lifetime is over. The flush
  * (flush.ts) writes the result durably before it sends anything else.
  */
-import { describeReply, isTransientReply, type ServerReply } from '../errors.js';
+import { isTransientReply, type ServerReply } from '../errors.js';
 import { storedReply, type QueueRecord, type RecipientRecord } from './record.js';
 import { isExpired, retryDelayMs } from './schedule.js';
 
@@ -64,13 +64,8 @@ export function scheduleNext(record: QueueRecord, now: Date, random?: () => numb
   return { ...record, next_attempt: new Date(now.getTime() + retryDelayMs(Math.max(1, record.attempts), random)).toISOString() };
 }
 
-/** A reply or a local reason, for the log and the listing. */
-export function describeOutcome(outcome: RecipientOutcome): string {
-  return `${outcome.delivered ? 'delivered' : 'refused'}: ${describeReply(outcome.reply)}`;
-}
-
 /** "5d", "3h", "90s": the largest whole unit. */
-export function formatSeconds(seconds: number): string {
+function formatSeconds(seconds: number): string {
   for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
     if (seconds % size === 0 && seconds >= size) return `${seconds / size}${unit}`;
   }

@@ -35,6 +35,7 @@ export interface ListedMail {
   queued_at: string;
   attempts: number;
   next_attempt: string;
+  last_attempt: string | null;
   last_error: string | null;
   recipients: { address: string; state: 'pending' | 'delivered' | 'failed'; reply: string | null }[];
 }
