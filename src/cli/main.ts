@@ -3,7 +3,6 @@
  * exit status. Only src/cli touches argv, stdio and process.exit.
  */
 import { basename } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { localeArguments } from './locale-argv.js';
 import type { PartialDeliveryError } from '../delivery/transaction.js';
 import { describeReply, isTransientReply, OutboxError } from '../errors.js';
@@ -82,10 +81,7 @@ export function argumentsForName(script: string | undefined, args: readonly stri
 
 /** Runs `main` against the real process. */
 export async function runProcess(): Promise<void> {
-  // A streamed message makes many short-lived buffers; letting V8 grow its
-  // young generation for them costs ~10 MB of RSS for no speed. This flag is
-  // read at each scavenge, so setting it now is safe.
-  setFlagsFromString('--semi-space-growth-factor=1');
+  // bin/outbox has set V8's flags (--semi-space-growth-factor=1) before compiling.
   const args = argumentsForName(process.argv[1], await localeArguments(process.argv.slice(2), process.env));
   const status = await main(args, {
     // Not process.stdin: a regular file on fd 0 is read without moving its shared offset (see stdin.ts).

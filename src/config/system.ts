@@ -8,8 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as tty from 'node:tty';
+import { hostname, userInfo } from 'node:os';
+import { ReadStream, WriteStream } from 'node:tty';
 import { OutboxError, strerror } from '../errors.js';
 import type { FileSystem, LoadRequest } from './files.js';
 import type { SubstitutionInputs } from './expand.js';
@@ -27,7 +27,7 @@ export const nodeFileSystem: FileSystem = {
 
 /** $HOME, else the password database's home directory. */
 export function homeDirectory(env: Env = process.env): string {
-  return env['HOME'] || os.userInfo().homedir;
+  return env['HOME'] || userInfo().homedir;
 }
 
 /** Everything `loadConfiguration` needs, from this process. */
@@ -135,8 +135,8 @@ export function terminalPrompt(): ((text: string) => Promise<string | undefined>
 }
 
 function readHidden(text: string): Promise<string | undefined> {
-  const input = new tty.ReadStream(fs.openSync('/dev/tty', 'r'));
-  const output = new tty.WriteStream(fs.openSync('/dev/tty', 'w'));
+  const input = new ReadStream(fs.openSync('/dev/tty', 'r'));
+  const output = new WriteStream(fs.openSync('/dev/tty', 'w'));
   output.write(text);
   input.setRawMode(true);
   return new Promise((resolve) => {
@@ -170,10 +170,10 @@ export interface SubstitutionOptions {
 /** `%U %H %C %M %F` from this system. */
 export function systemSubstitutionInputs(options: SubstitutionOptions = {}): SubstitutionInputs {
   const env = options.env ?? process.env;
-  const hostName = () => env['HOSTNAME'] || os.hostname();
+  const hostName = () => env['HOSTNAME'] || hostname();
   const mailnameFile = options.mailnameFile ?? '/etc/mailname';
   return {
-    userName: () => env['USER'] || env['LOGNAME'] || os.userInfo().username,
+    userName: () => env['USER'] || env['LOGNAME'] || userInfo().username,
     hostName,
     canonicalHostName: () => canonicalName(hostName()),
     mailname: () => readMailname(mailnameFile),

@@ -29,20 +29,25 @@ export interface DeliveryResult extends TransactionResult {
   readonly phasesMs: { readonly session: number; readonly auth: number; readonly transaction: number };
 }
 
+/** Milliseconds on a monotonic clock; not `performance.now()`, whose first use loads perf_hooks (issue 17). */
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 export async function deliver(request: DeliveryRequest): Promise<DeliveryResult> {
-  const started = performance.now();
+  const started = now();
   const session = await openSession(request.session);
-  const opened = performance.now();
+  const opened = now();
   let failure: unknown;
   try {
     const auth = request.auth ? await prepareAuthentication(session, request.auth) : undefined;
     // RFC 4954 §4: a one-round-trip AUTH may lead the pipelined envelope, saving a round trip.
     const pipelined = auth !== undefined && auth.oneRoundTrip && session.capabilities.has('PIPELINING');
     if (auth && !pipelined) await authenticate(session, auth);
-    const authenticated = performance.now();
+    const authenticated = now();
     const leading = pipelined ? { command: auth!.command, check: (reply: Reply, after: readonly Reply[]) => checkPipelinedAuthReply(auth!, reply, after) } : undefined;
     const result = await runTransaction(session, request.envelope, request.message, request.facts, leading);
-    const phasesMs = { session: opened - started, auth: authenticated - opened, transaction: performance.now() - authenticated };
+    const phasesMs = { session: opened - started, auth: authenticated - opened, transaction: now() - authenticated };
     return { ...result, tls: session.tls, authMechanism: auth?.sasl.mechanism, phasesMs };
   } catch (error) {
     failure = error;

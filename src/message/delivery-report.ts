@@ -37,7 +37,7 @@
  *   by a fold. The original header's over-long lines are folded at blanks;
  *   one that cannot be makes part 3 quoted-printable, its bytes still kept.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random.js';
 import { OutboxError } from '../errors.js';
 import { foldWords } from './display-name.js';
 import { fieldBytes, makeField, type HeaderField } from './header-block.js';

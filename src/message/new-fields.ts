@@ -13,7 +13,7 @@
  *   without the md5 of guessable inputs msmtp hashes, and it tells nothing
  *   about the sending machine.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random.js';
 import { OutboxError } from '../errors.js';
 import { isDotAtom } from './address-tokens.js';
 import { makeField, type HeaderField } from './header-block.js';

@@ -51,7 +51,8 @@ const BASES: Readonly<Record<string, Base>> = {
   PERFORMANCE: { ciphers: undefined, ecdhCurve: undefined },
   SECURE128: { ciphers: undefined, ecdhCurve: undefined },
   SECURE: { ciphers: undefined, ecdhCurve: undefined },
-  PFS: { ciphers: `${DEFAULT_CIPHERS}:!kRSA`, ecdhCurve: undefined },
+  // A getter: node:tls is loaded only when TLS is used (bin/outbox defers it).
+  PFS: { get ciphers() { return `${DEFAULT_CIPHERS}:!kRSA`; }, ecdhCurve: undefined },
   SECURE192: { ciphers: `${CIPHERS_256}:@SECLEVEL=3`, ecdhCurve: 'P-384:P-521:X448' },
   SECURE256: { ciphers: `${CIPHERS_256}:@SECLEVEL=4`, ecdhCurve: 'P-384:P-521:X448' },
 };

@@ -4,7 +4,7 @@
  * holds it is flushed too, so after a crash the name points either to nothing
  * or to the whole file (the model is nullmailer's and Postfix's queue).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../message/random.js';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { OutboxError } from '../errors.js';

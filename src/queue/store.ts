@@ -15,7 +15,7 @@
  * (owner.ts); two flushes cannot both win that rename, so a mail is never
  * delivered twice at once, and a crashed flush needs no timeout to recover.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../message/random.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';

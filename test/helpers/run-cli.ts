@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const OUTBOX = fileURLToPath(new URL('../../bin/outbox', import.meta.url));
-const BUILT = fileURLToPath(new URL('../../dist/bundle/outbox.mjs', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/bundle/outbox.cjs', import.meta.url));
 
 /**
  * An empty home and no system file: the CLI reads no configuration of the
@@ -29,12 +29,14 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The test fails if the CLI takes longer than this. */
   readonly timeoutMs?: number;
+  /** Another copy of bin/outbox (start-up tests). */
+  readonly bin?: string;
 }
 
 export function runOutbox(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   if (!existsSync(BUILT)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OUTBOX, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? OUTBOX, ...args], {
       env: { PATH: process.env['PATH'], HOME: EMPTY_HOME, OUTBOX_SYSTEM_CONFIG: NO_SYSTEM_CONFIG, ...options.env },
       stdio: [options.stdinFd ?? 'pipe', 'pipe', 'pipe'],
     });
