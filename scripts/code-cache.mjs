@@ -8,38 +8,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { answerSmtp } from './smtp-sink.mjs';
 
 const CACHE = 'dist/bundle/outbox.cache';
 const LIMIT_MS = 20_000;
-
-/** Just enough SMTP for one mail: a greeting, then 250 to everything but DATA (354) and QUIT (221). */
-function sink(socket) {
-  let inData = false;
-  let pending = '';
-  socket.on('error', () => {});
-  socket.write('220 cache.invalid\r\n');
-  socket.on('data', (chunk) => {
-    pending += chunk.toString('latin1');
-    for (;;) {
-      if (inData) {
-        const end = pending.indexOf('\r\n.\r\n');
-        if (end < 0) { pending = pending.slice(-4); return; }
-        pending = pending.slice(end + 5);
-        inData = false;
-        socket.write('250 queued\r\n');
-        continue;
-      }
-      const eol = pending.indexOf('\r\n');
-      if (eol < 0) return;
-      const verb = pending.slice(0, 4).toUpperCase();
-      pending = pending.slice(eol + 2);
-      if (verb === 'EHLO') socket.write('250-cache.invalid\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 0\r\n');
-      else if (verb === 'DATA') { inData = true; pending = `\r\n${pending}`; socket.write('354 go on\r\n'); }
-      else if (verb === 'QUIT') socket.end('221 bye\r\n');
-      else socket.write('250 ok\r\n');
-    }
-  });
-}
 
 function run(args, input) {
   const home = mkdtempSync(join(tmpdir(), 'outbox-cache-'));
@@ -60,7 +32,7 @@ function run(args, input) {
 }
 
 export async function writeCodeCache() {
-  const server = createServer(sink);
+  const server = createServer(answerSmtp);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const mail = 'From: a@example.com\nTo: b@example.net\nSubject: code cache\n\nwarming up\n';
   const sent = await run(['--host=127.0.0.1', `--port=${server.address().port}`, '-f', 'a@example.com', 'b@example.net'], mail);
