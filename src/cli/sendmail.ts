@@ -2,14 +2,19 @@
  * Sendmail mode, in msmtp's order: read the mail's header (the account may
  * depend on its From), choose the account, rewrite the header, spool the
  * whole mail so its size and 8-bit-ness are known, then connect and send.
+ * The password lookup and the server's DNS lookup start once the account
+ * is known and run while the rest of the mail is read.
  * Returns the exit status; failures are thrown as OutboxError.
  */
 import { readFileSync } from 'node:fs';
 import { expandAccountAliases, needsMailFrom, pretendLines, renderPretend, requireEnvelopeFrom, type ChosenAccount, type ConfigFileReport, type ReadyAccount } from '../config/index.js';
+import type { AuthSetup } from '../delivery/auth.js';
 import { deliver } from '../delivery/deliver.js';
 import type { DeliveryResult } from '../delivery/deliver.js';
+import type { SessionOptions } from '../delivery/session.js';
 import { OutboxError } from '../errors.js';
 import { parseRecipientArgument } from '../message/address-list.js';
+import { prefetchResolve, systemResolve } from '../net/connector.js';
 import { prepareMessage, type HeaderInfo, type PreparedMessage } from '../message/prepare.js';
 import { envelopeFromHeader } from '../message/recipients.js';
 import type { RewriteSettings } from '../message/rewrite.js';
@@ -36,10 +41,12 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
   // A mail too large for memory is spooled to a file, which must not outlive an interrupted run.
   removeTempFilesOnExit();
   let run: Run | undefined;
+  let early: EarlyWork | undefined;
   const prepared = await prepareMessage(io.stdin, {
     readRecipients: options.readRecipients,
     settings: async (info) => {
       run = await accountFor(options, io, info);
+      if (run.account.queue !== 'always') early = startEarlyWork(run.account, options, io);
       return rewriteSettings(run.account, run.reversePath);
     },
   });
@@ -52,7 +59,7 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
     const queueing = { account, options, mailFrom: run!.mailFrom, reversePath, recipients, spool: prepared.spool };
     if (account.queue === 'always') return await queueMail({ ...queueing, now: startedAt }, io, true);
     const mailsize = prepared.spool.octets - prepared.spool.lines;
-    const outcome = await send(account, reversePath, recipients, prepared, options, io).then(
+    const outcome = await send(account, early!, reversePath, recipients, prepared, options).then(
       (result) => ({ result }),
       (error: unknown) => ({ error }),
     );
@@ -124,10 +131,37 @@ function checkMessage(prepared: PreparedMessage): void {
   }
 }
 
-async function send(account: ReadyAccount, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<DeliveryResult> {
-  const auth = await authSetupFor(account); // before connecting: it may run passwordeval or prompt
+/**
+ * What can start once the account is known, while the rest of the mail is
+ * read and spooled (issue 17): the password lookup (passwordeval, keyring,
+ * prompt) and the DNS lookup of the server. Nothing connects before the
+ * mail is read and the password is in hand (issue 12); this only overlaps
+ * the waits. Their failures are reported when send() awaits them, so an
+ * error in the mail itself (no recipients, a NUL) still comes first.
+ */
+interface EarlyWork {
+  readonly auth: Promise<AuthSetup | undefined>;
+  readonly session: Promise<SessionOptions>;
+}
+
+function startEarlyWork(account: ReadyAccount, options: CliOptions, io: Stdio): EarlyWork {
+  const auth = authSetupFor(account);
+  const session = Promise.resolve().then(() => {
+    const session = sessionOptionsFor(account, options, io);
+    return session.socketPath !== undefined || session.proxy !== undefined
+      ? session
+      : { ...session, resolve: prefetchResolve(session.resolve ?? systemResolve, session.host) };
+  });
+  auth.catch(() => {});
+  session.catch(() => {});
+  return { auth, session };
+}
+
+async function send(account: ReadyAccount, early: EarlyWork, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions): Promise<DeliveryResult> {
+  const auth = await early.auth; // first, as before: a failing passwordeval is the error to report
+  const session = await early.session;
   return deliver({
-    session: sessionOptionsFor(account, options, io),
+    session,
     ...(auth ? { auth } : {}),
     envelope: { reversePath, recipients, ...dsnRequest(account, options.envid) },
     message: prepared.spool.chunks(),

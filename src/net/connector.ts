@@ -97,6 +97,28 @@ export function dnsServerResolve(server: string): Resolve {
   return Object.assign(forward, { reverse: async (address: string) => (await resolver.reverse(address))[0] ?? address });
 }
 
+/**
+ * Starts resolving `host` now and answers the first request for that name
+ * with this lookup; any other request goes to `resolve`. The CLI calls it
+ * once the account is known, so the lookup overlaps reading the mail and
+ * running passwordeval; nothing connects any earlier (issue 17). An IP
+ * literal needs no lookup and gets `resolve` back. A failed lookup is
+ * reported, as any other, by whoever asks for it.
+ */
+export function prefetchResolve(resolve: Resolve, host: string): Resolve {
+  const name = unbracket(host);
+  if (isIP(name) !== 0) return resolve;
+  let pending: Promise<ResolvedAddress[]> | undefined = resolve(name);
+  pending.catch(() => {}); // not asked for when the mail fails first
+  const prefetching = (asked: string): Promise<ResolvedAddress[]> => {
+    if (pending === undefined || asked !== name) return resolve(asked);
+    const lookup = pending;
+    pending = undefined;
+    return lookup;
+  };
+  return resolve.reverse ? Object.assign(prefetching, { reverse: resolve.reverse.bind(resolve) }) : prefetching;
+}
+
 /** A connector; `hooks` are for tests. */
 export function createConnector(hooks: ConnectorHooks = {}): Connector {
   return async (options) => {

@@ -172,6 +172,31 @@ describe('when passwordeval runs', () => {
     expect(markerAtConnect).toEqual([true]);
   });
 
+  it('while the mail is still being read (issue 17): it has run before the mail ends', async () => {
+    const rc = writeRc('auth plain', passwordeval());
+    let ranBeforeEnd = false;
+    async function* mail(): AsyncGenerator<Buffer> {
+      yield Buffer.from('From: a@example.org\nSubject: s\n\nfirst part\n');
+      // Bounded: 200 polls of 25 ms; the command runs once the header is read.
+      for (let i = 0; i < 200 && !existsSync(marker()); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      ranBeforeEnd = existsSync(marker());
+      yield Buffer.from('second part\n');
+    }
+    const result = await runOutbox(['-C', rc, 'r@example.net'], { input: mail() });
+    expect(result.status, result.stderr).toBe(0);
+    expect(ranBeforeEnd).toBe(true);
+    expect(markerAtConnect).toEqual([true]);
+    expect(server.commands.some((c) => c.startsWith('AUTH PLAIN '))).toBe(true);
+  });
+
+  it('a mail that fails its own checks is the error reported, not the password lookup', async () => {
+    const rc = writeRc('auth plain', 'passwordeval exit 3');
+    const result = await runOutbox(['-C', rc], { input: MAIL });
+    expect(result.status).toBe(64);
+    expect(result.stderr).toMatch(/no recipients/);
+    expect(markerAtConnect).toEqual([]);
+  });
+
   it('with auth on and a user, before connecting too', async () => {
     authReply = '535 5.7.8 no';
     const rc = writeRc('auth on', passwordeval());

@@ -22,8 +22,8 @@ export interface CliResult {
 }
 
 export interface RunOptions {
-  /** Standard input: a string/Buffer, or an iterable of chunks written in turn. */
-  readonly input?: string | Buffer | Iterable<Buffer>;
+  /** Standard input: a string/Buffer, or an iterable (sync or async) of chunks written in turn. */
+  readonly input?: string | Buffer | Iterable<Buffer> | AsyncIterable<Buffer>;
   /** Instead of `input`: this open file descriptor as the CLI's fd 0, shared with the test (its file offset too). */
   readonly stdinFd?: number;
   readonly env?: NodeJS.ProcessEnv;
@@ -62,7 +62,7 @@ export function runOutbox(args: readonly string[], options: RunOptions = {}): Pr
 async function writeInput(stdin: NodeJS.WritableStream, input: RunOptions['input']): Promise<void> {
   if (input === undefined) return void stdin.end();
   if (typeof input === 'string' || Buffer.isBuffer(input)) return void stdin.end(input);
-  for (const chunk of input) {
+  for await (const chunk of input) {
     if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
   }
   stdin.end();
