@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, readdir, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Backend, Envelope, MessageSink } from './backend.js';
+import type { Backend, BackendSession, Delivery, Envelope, MessageSink } from './backend.js';
 
 export interface CapturedEnvelope extends Envelope {
   readonly id: string;
@@ -54,6 +54,10 @@ export class CaptureBackend implements Backend {
     this.onCommit = onCommit;
   }
 
+  newSession(): BackendSession {
+    return { open: () => this.open() };
+  }
+
   async open(): Promise<MessageSink> {
     const path = join(this.folder, tempName('.eml'));
     const file = await open(path, 'wx');
@@ -85,7 +89,7 @@ class CaptureSink implements MessageSink {
     this.size += bytes.length;
   }
 
-  async commit(envelope: Envelope): Promise<string> {
+  async commit(envelope: Envelope): Promise<Delivery> {
     const file = this.file;
     if (!file) throw new Error('message sink is closed');
     this.file = undefined;
@@ -114,7 +118,7 @@ class CaptureSink implements MessageSink {
       throw error;
     }
     this.onCommit?.(record);
-    return id;
+    return { kind: 'delivered', id };
   }
 
   async abort(): Promise<void> {

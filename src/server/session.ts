@@ -9,7 +9,7 @@
  * the grammar, accepts only the parameters it advertises, and refuses bare
  * CR or LF in message data instead of guessing what the client meant.
  */
-import type { Backend, Envelope, MessageSink, ServerProtocol } from './backend.js';
+import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink, ServerProtocol } from './backend.js';
 import { CommandReader, DEFAULT_MAX_LINE_LENGTH, type ReaderEvent } from './command-reader.js';
 import { type EsmtpParams, isDomainOrLiteral, parseParams, parsePath } from './envelope-syntax.js';
 import { advertisedExtensions, checkMailParams, checkRcptParams, TOO_BIG } from './extensions.js';
@@ -66,7 +66,7 @@ const BARE_LINE_ENDING: ReplySpec = {
 
 export class Session {
   private readonly options: SessionOptions;
-  private readonly backend: Backend;
+  private readonly backend: BackendSession;
   private readonly reader: CommandReader;
   private readonly handlers: ReadonlyMap<string, Handler>;
   /** The domain from HELO, EHLO or LHLO; undefined until the client greets. */
@@ -78,9 +78,9 @@ export class Session {
   private output = '';
   private closing = false;
 
-  constructor(options: SessionOptions, backend: Backend) {
+  constructor(options: SessionOptions, backend: Backend, connection?: ConnectionInfo) {
     this.options = options;
-    this.backend = backend;
+    this.backend = backend.newSession(connection ?? { protocol: options.protocol, remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0 });
     this.reader = new CommandReader(options.maxLineLength);
     this.handlers = new Map<string, Handler>([
       ['EHLO', (args) => this.hello('EHLO', args)],
@@ -128,6 +128,7 @@ export class Session {
     const sink = this.incoming?.sink;
     this.incoming = undefined;
     await sink?.abort();
+    await this.backend.logout?.();
   }
 
   private async handle(event: ReaderEvent): Promise<void> {
@@ -274,12 +275,19 @@ export class Session {
     const { sink, refusal } = incoming;
     if (refusal || !sink) return this.replyPerRecipient(transaction, refusal ?? LOCAL_ERROR);
     if (this.options.protocol === 'lmtp') return this.deliverLmtp(transaction, sink);
+    const delivery = await this.commit(sink, this.envelope(transaction, transaction.recipients.map((_, i) => i)));
+    this.replySpec(smtpReply(delivery));
+  }
+
+  /** The backend's outcome; a failed commit is a local error, and the message is forgotten. */
+  private async commit(sink: MessageSink, envelope: Envelope): Promise<Delivery> {
     try {
-      const id = await sink.commit(this.envelope(transaction, transaction.recipients.map((_, i) => i)));
-      this.reply(250, `2.0.0 Ok: queued as ${id}`);
+      return await sink.commit(envelope);
     } catch {
       await sink.abort();
-      this.replySpec(LOCAL_ERROR);
+      return { kind: 'refused', reply: LOCAL_ERROR };
+    } finally {
+      await this.backend.reset?.();
     }
   }
 
@@ -287,21 +295,18 @@ export class Session {
   private async deliverLmtp(transaction: Transaction, sink: MessageSink): Promise<void> {
     const outcomes = transaction.recipients.map((address) => this.options.lmtpDeliveryReply?.(address));
     const delivered = outcomes.flatMap((outcome, i) => (outcome && outcome.code >= 400 ? [] : [i]));
-    let id: string | undefined;
+    let delivery: Delivery | undefined;
     if (delivered.length > 0) {
-      try {
-        id = await sink.commit(this.envelope(transaction, delivered));
-      } catch {
-        await sink.abort();
-      }
+      delivery = await this.commit(sink, this.envelope(transaction, delivered));
     } else {
       await sink.abort();
     }
+    let next = 0; // the index in the backend's envelope (only the recipients it was given)
     transaction.recipients.forEach((address, i) => {
       const outcome = outcomes[i];
-      if (outcome && (outcome.code >= 400 || id !== undefined)) return this.replySpec(outcome);
-      if (id === undefined) return this.replySpec(LOCAL_ERROR);
-      this.reply(250, `2.0.0 ${recipientTag(address)}Ok: queued as ${id}`);
+      if (outcome && outcome.code >= 400) return this.replySpec(outcome);
+      const reply = delivery ? lmtpReply(delivery, next++, address) : LOCAL_ERROR;
+      this.replySpec(outcome && reply.code < 400 ? outcome : reply);
     });
   }
 
@@ -322,9 +327,10 @@ export class Session {
     for (let i = 0; i < count; i++) this.replySpec(spec);
   }
 
-  private rset(args: string | undefined): void {
+  private async rset(args: string | undefined): Promise<void> {
     if (args !== undefined) return this.reply(501, '5.5.4 Syntax: RSET');
     this.transaction = undefined;
+    await this.backend.reset?.();
     this.reply(250, '2.0.0 Ok');
   }
 
@@ -375,6 +381,21 @@ export class Session {
     this.output = '';
     return output;
   }
+}
+
+/** SMTP's one reply for the message. */
+function smtpReply(delivery: Delivery): ReplySpec {
+  if (delivery.kind === 'delivered') return { code: 250, text: `2.0.0 Ok: queued as ${delivery.id}` };
+  if (delivery.kind === 'refused') return delivery.reply;
+  const failed = delivery.replies.find((reply) => reply.code >= 400);
+  return failed ?? { code: 250, text: `2.0.0 Ok${delivery.id ? `: queued as ${delivery.id}` : ''}` };
+}
+
+/** LMTP's reply for the `index`th recipient the backend was given. */
+function lmtpReply(delivery: Delivery, index: number, address: string): ReplySpec {
+  if (delivery.kind === 'delivered') return { code: 250, text: `2.0.0 ${recipientTag(address)}Ok: queued as ${delivery.id}` };
+  if (delivery.kind === 'refused') return delivery.reply;
+  return delivery.replies[index] ?? LOCAL_ERROR;
 }
 
 /** LMTP replies name the recipient, as long as it stays plain ASCII reply text. */

@@ -4,7 +4,7 @@
  * tests also pin down how replies to a pipelined group are batched.
  */
 import { describe, expect, it } from 'vitest';
-import type { Backend, Envelope, MessageSink } from '../../src/server/backend.js';
+import type { Backend, BackendSession, Envelope, MessageSink } from '../../src/server/backend.js';
 import { Session, SESSION_DEFAULTS, type SessionOptions } from '../../src/server/session.js';
 
 class MemoryBackend implements Backend {
@@ -13,6 +13,10 @@ class MemoryBackend implements Backend {
   aborted = 0;
   failOpen = false;
   failCommit = false;
+
+  newSession(): BackendSession {
+    return { open: () => this.open() };
+  }
 
   async open(): Promise<MessageSink> {
     if (this.failOpen) throw new Error('disk full');
@@ -26,7 +30,7 @@ class MemoryBackend implements Backend {
         if (this.failCommit) throw new Error('disk full');
         const id = `M${this.committed.length + 1}`;
         this.committed.push({ id, envelope, data: Buffer.concat(chunks).toString('latin1') });
-        return id;
+        return { kind: 'delivered' as const, id };
       },
       abort: async () => {
         this.aborted++;
