@@ -35,7 +35,9 @@ describe('CaptureBackend', () => {
     expect(names).toEqual([expect.stringMatching(/^\.tmp-\d+-[0-9a-f]{12}\.eml$/)]);
     expect(await readCapturedMessages(folder)).toEqual([]);
 
-    const id = await sink.commit(envelope);
+    const delivery = await sink.commit(envelope);
+    expect(delivery.kind).toBe('delivered');
+    const id = delivery.kind === 'delivered' ? delivery.id : '';
     expect((await readdir(folder)).sort()).toEqual([`${id}.eml`, `${id}.json`]);
     expect(await readFile(join(folder, `${id}.eml`))).toEqual(Buffer.from('Subject: x\r\n\xc3\xa9\r\n', 'latin1'));
     const json = JSON.parse(await readFile(join(folder, `${id}.json`), 'utf8')) as Record<string, unknown>;
