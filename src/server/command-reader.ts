@@ -13,6 +13,10 @@
  * second, smuggled message out of the first. A bare CR or LF inside the data
  * is passed through and reported at the end, so the session can refuse it.
  *
+ * For BDAT (RFC 3030) it reads a counted chunk instead: exactly n octets,
+ * passed on unchanged (no dot-stuffing, no end marker to look for, so nothing
+ * in them can end the chunk early or smuggle a command), then 'chunk-end'.
+ *
  * The reader is pulled, not pushed: `push()` stores bytes, `next()` yields one
  * event at a time. The session switches to data mode between two `next()`
  * calls, so bytes already buffered after DATA are read in the right mode, and
@@ -29,7 +33,9 @@ export type ReaderEvent =
   /** Message bytes, dot-stuffing removed. */
   | { readonly type: 'data'; readonly bytes: Buffer }
   /** The end of the message data; the reader is back in command mode. */
-  | { readonly type: 'data-end'; readonly bareLineEnding: boolean };
+  | { readonly type: 'data-end'; readonly bareLineEnding: boolean }
+  /** The end of a BDAT chunk (all its octets have come out as 'data'); back in command mode. */
+  | { readonly type: 'chunk-end' };
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -55,7 +61,9 @@ export class CommandReader {
   private readonly maxLineLength: number;
   private buffer: Buffer = EMPTY;
   private offset = 0;
-  private mode: 'command' | 'data' = 'command';
+  private mode: 'command' | 'data' | 'chunk' = 'command';
+  /** Octets of the BDAT chunk still to come. */
+  private chunkLeft = 0;
   /** After an over-long line: drop bytes up to and including the next LF. */
   private discarding = false;
   private state: DataState = 'line-start';
@@ -84,8 +92,25 @@ export class CommandReader {
     this.bareLineEnding = false;
   }
 
+  /** Called by the session for BDAT: the next `size` octets are message data, whatever they are. */
+  startChunk(size: number): void {
+    if (this.mode !== 'command' || this.endPending) throw new Error('already reading message data');
+    this.mode = 'chunk';
+    this.chunkLeft = size;
+  }
+
   get readingData(): boolean {
-    return this.mode === 'data' || this.endPending;
+    return this.mode !== 'command' || this.endPending;
+  }
+
+  /**
+   * Forgets every byte pushed and not yet read. After STARTTLS nothing the
+   * client sent in the clear may be taken as a command (RFC 3207 §5).
+   */
+  discardBuffered(): void {
+    this.buffer = EMPTY;
+    this.offset = 0;
+    this.discarding = false;
   }
 
   /** The next event from the bytes pushed so far, or undefined when more are needed. */
@@ -94,7 +119,22 @@ export class CommandReader {
       this.endPending = false;
       return { type: 'data-end', bareLineEnding: this.bareLineEnding };
     }
+    if (this.mode === 'chunk') return this.nextChunk();
     return this.mode === 'command' ? this.nextLine() : this.nextData();
+  }
+
+  private nextChunk(): ReaderEvent | undefined {
+    if (this.chunkLeft === 0) {
+      this.mode = 'command';
+      return { type: 'chunk-end' };
+    }
+    const available = this.buffer.length - this.offset;
+    if (available === 0) return undefined;
+    const take = Math.min(available, this.chunkLeft);
+    const bytes = this.buffer.subarray(this.offset, this.offset + take);
+    this.offset += take;
+    this.chunkLeft -= take;
+    return { type: 'data', bytes };
   }
 
   private nextLine(): ReaderEvent | undefined {
