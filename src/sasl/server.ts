@@ -1,0 +1,98 @@
+/**
+ * The server's side of PLAIN (RFC 4616) and LOGIN (draft-murchison-sasl-login),
+ * as pure steps: the session gives each client line (base64 text, as RFC 4954
+ * carries it) and gets back what to do next, a challenge to send or the
+ * credentials to check. No I/O, no timers; checking the password is the
+ * caller's, so these never see a verdict and never log anything.
+ */
+
+export type SaslServerStep =
+  /** Send `334 <challenge>` (already base64; "" for an empty challenge). */
+  | { readonly kind: 'challenge'; readonly challenge: string }
+  /** The exchange is over: check these. */
+  | { readonly kind: 'credentials'; readonly user: string; readonly password: string }
+  /** The client cancelled with "*" (RFC 4954 §4). */
+  | { readonly kind: 'cancelled' }
+  /** Not base64, not UTF-8, or not the mechanism's message shape. */
+  | { readonly kind: 'malformed'; readonly why: 'base64' | 'message' };
+
+export interface SaslServerExchange {
+  readonly mechanism: string;
+  /** The AUTH command's initial response ("=" is an empty one), or undefined when it had none. */
+  start(initialResponse: string | undefined): SaslServerStep;
+  /** The client's next line. */
+  respond(line: string): SaslServerStep;
+}
+
+export const SERVER_MECHANISMS = ['PLAIN', 'LOGIN'] as const;
+
+/** A fresh exchange for `mechanism` (any case), or undefined when it is not one we offer. */
+export function serverExchange(mechanism: string): SaslServerExchange | undefined {
+  switch (mechanism.toUpperCase()) {
+    case 'PLAIN':
+      return plainExchange();
+    case 'LOGIN':
+      return loginExchange();
+    default:
+      return undefined;
+  }
+}
+
+/** Strict base64 (RFC 4648 §4, padded), as RFC 4954 §4 requires; "=" alone is the empty response. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes one client line; undefined when it is not strict base64 of UTF-8 text. */
+export function decodeResponse(line: string): string | undefined {
+  if (line === '=') return '';
+  if (!BASE64.test(line)) return undefined;
+  try {
+    return UTF8.decode(Buffer.from(line, 'base64'));
+  } catch {
+    return undefined;
+  }
+}
+
+function plainExchange(): SaslServerExchange {
+  const read = (line: string): SaslServerStep => {
+    if (line === '*') return { kind: 'cancelled' };
+    const message = decodeResponse(line);
+    if (message === undefined) return { kind: 'malformed', why: 'base64' };
+    // authzid NUL authcid NUL passwd; we act for nobody else, so an authzid must name the user itself.
+    const fields = message.split('\0');
+    if (fields.length !== 3) return { kind: 'malformed', why: 'message' };
+    const [authzid, user, password] = fields as [string, string, string];
+    if (user === '' || (authzid !== '' && authzid !== user)) return { kind: 'malformed', why: 'message' };
+    return { kind: 'credentials', user, password };
+  };
+  return {
+    mechanism: 'PLAIN',
+    // RFC 4616 has the client speak first; without an initial response the server sends an empty challenge.
+    start: (initial) => (initial === undefined ? { kind: 'challenge', challenge: '' } : read(initial)),
+    respond: read,
+  };
+}
+
+const USERNAME = Buffer.from('Username:').toString('base64');
+const PASSWORD = Buffer.from('Password:').toString('base64');
+
+function loginExchange(): SaslServerExchange {
+  let user: string | undefined;
+  const read = (line: string): SaslServerStep => {
+    if (line === '*') return { kind: 'cancelled' };
+    const text = decodeResponse(line);
+    if (text === undefined) return { kind: 'malformed', why: 'base64' };
+    if (user === undefined) {
+      if (text === '') return { kind: 'malformed', why: 'message' };
+      user = text;
+      return { kind: 'challenge', challenge: PASSWORD };
+    }
+    return { kind: 'credentials', user, password: text };
+  };
+  return {
+    mechanism: 'LOGIN',
+    // Some clients send the user name as an initial response; the rest is the same.
+    start: (initial) => (initial === undefined ? { kind: 'challenge', challenge: USERNAME } : read(initial)),
+    respond: read,
+  };
+}
