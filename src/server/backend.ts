@@ -26,6 +26,8 @@ export interface ConnectionInfo {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** The client's host name, when something looked it up (the server does no DNS); for Received. */
+  readonly remoteHost?: string;
 }
 
 /** One accepted transaction, as the backend is given it at the end of the data. */

@@ -7,17 +7,35 @@
  * The session is deliberately strict, because the client's tests trust it:
  * it wants HELO/EHLO (LHLO) before mail, checks paths and parameters against
  * the grammar, accepts only the parameters it advertises, and refuses bare
- * CR or LF in message data instead of guessing what the client meant.
+ * CR or LF in DATA instead of guessing what the client meant. BDAT chunks
+ * (RFC 3030) are passed on byte for byte: they are counted, not delimited,
+ * so nothing in them can end the message early or smuggle a command.
+ *
+ * Limits against a client that only wastes the server's time (Postfix's
+ * hard error and junk command limits): after `maxErrors` (10) protocol
+ * errors (500-504, 530, 535, 538, 555 from the session itself, not a
+ * backend's refusal of a recipient) the session says 421 and closes, and so
+ * it does after `maxJunkCommands` (100) NOOP, RSET, VRFY, HELP or hello
+ * commands without a message delivered in between.
+ *
+ * STARTTLS (RFC 3207) is the connection's job; the session answers 220,
+ * drops every byte the client sent after the command in the clear (the
+ * command injection defence), and after `tlsStarted()` forgets the hello,
+ * the transaction and any AUTH, as §4.2 asks.
  */
+import { Authenticator, AUTH_SUCCEEDED, type AuthOutcome, type Sleep } from './auth.js';
 import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink, ServerProtocol } from './backend.js';
 import { CommandReader, DEFAULT_MAX_LINE_LENGTH, type ReaderEvent } from './command-reader.js';
+import { LOCAL_ERROR, lmtpReply, smtpReply } from './delivery-reply.js';
 import { type EsmtpParams, isDomainOrLiteral, parseParams, parsePath } from './envelope-syntax.js';
-import { advertisedExtensions, checkMailParams, checkRcptParams, TOO_BIG } from './extensions.js';
+import { advertisedExtensions, checkMailParams, checkRcptParams, TOO_BIG, type Offer } from './extensions.js';
+import { protocolWord, receivedField, receivedId } from './received.js';
 import { formatReply, formatSpec, replyLines, type ReplySpec } from './reply.js';
+import type { ServerAuth, ServerLogEvent } from './server-config.js';
 
 export interface SessionOptions {
   readonly protocol: ServerProtocol;
-  /** Our name in the greeting and in EHLO's reply. */
+  /** Our name in the greeting, in EHLO's reply and in the Received field. */
   readonly hostname: string;
   /** Largest message in octets; 0 means no limit (advertised as bare "SIZE"). */
   readonly sizeLimit: number;
@@ -28,6 +46,23 @@ export interface SessionOptions {
   /** Test hook (LMTP): a reply of 400 or more fails the recipient after the data. */
   readonly lmtpDeliveryReply?: ((address: string) => ReplySpec | undefined) | undefined;
   readonly onTranscript?: ((direction: 'C' | 'S', line: string) => void) | undefined;
+  /** The product server's set: CHUNKING and DSN, and STARTTLS and AUTH when configured. */
+  readonly full?: boolean | undefined;
+  /** 'starttls': offer STARTTLS; 'implicit': the connection is TLS from its first byte. */
+  readonly tls?: 'starttls' | 'implicit' | undefined;
+  /** Offer AUTH PLAIN LOGIN and want it before MAIL. */
+  readonly auth?: ServerAuth | undefined;
+  /** The server listens on loopback: AUTH is allowed without TLS. */
+  readonly loopback?: boolean | undefined;
+  /** Prepend a Received field to each message (RFC 5321 §4.4). */
+  readonly received?: boolean | undefined;
+  readonly maxErrors?: number | undefined;
+  readonly maxJunkCommands?: number | undefined;
+  /** The wait after a failed AUTH (tests pass a fake). */
+  readonly sleep?: Sleep | undefined;
+  /** The clock of the Received field (tests pass a fixed one). */
+  readonly now?: (() => Date) | undefined;
+  readonly onLog?: ((event: ServerLogEvent) => void) | undefined;
 }
 
 export const SESSION_DEFAULTS = {
@@ -37,6 +72,9 @@ export const SESSION_DEFAULTS = {
   maxLineLength: DEFAULT_MAX_LINE_LENGTH,
 } as const;
 
+export const DEFAULT_MAX_ERRORS = 10;
+export const DEFAULT_MAX_JUNK_COMMANDS = 100;
+
 interface Transaction {
   readonly mailFrom: string;
   readonly mailParams: EsmtpParams;
@@ -45,12 +83,20 @@ interface Transaction {
   readonly rcptParams: EsmtpParams[];
 }
 
-/** The message being received after 354. */
+/** The message being received, after 354 or from the first BDAT on. */
 interface Incoming {
   sink: MessageSink | undefined;
   size: number;
   /** Set when the message is already refused; the rest of the data is counted and dropped. */
   refusal: ReplySpec | undefined;
+  readonly chunked: boolean;
+}
+
+/** The BDAT chunk being read. `discard`: the command was refused, its octets are read and dropped. */
+interface Chunk {
+  readonly size: number;
+  readonly last: boolean;
+  readonly discard: boolean;
 }
 
 type Handler = (args: string | undefined) => void | Promise<void>;
@@ -58,30 +104,43 @@ type Handler = (args: string | undefined) => void | Promise<void>;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const LENIENT_UTF8 = new TextDecoder('utf-8');
 const NOT_IMPLEMENTED = ['EXPN', 'STARTTLS', 'AUTH', 'BDAT', 'ETRN', 'TURN', 'ATRN', 'BURL', 'SEND', 'SOML', 'SAML'];
-const LOCAL_ERROR: ReplySpec = { code: 451, text: '4.3.0 Error: local error in processing' };
+const JUNK = new Set(['NOOP', 'RSET', 'VRFY', 'HELP', 'EHLO', 'HELO', 'LHLO']);
+const PROTOCOL_ERRORS = new Set([500, 501, 502, 503, 504, 530, 535, 538, 555]);
 const BARE_LINE_ENDING: ReplySpec = {
   code: 554,
   text: '5.6.0 Error: bare CR or LF in message data (RFC 5321 section 2.3.8)',
 };
+const NO_CONNECTION: ConnectionInfo = { protocol: 'smtp', remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0 };
 
 export class Session {
   private readonly options: SessionOptions;
+  private readonly connection: ConnectionInfo;
   private readonly backend: BackendSession;
   private readonly reader: CommandReader;
   private readonly handlers: ReadonlyMap<string, Handler>;
+  private readonly authenticator: Authenticator | undefined;
   /** The domain from HELO, EHLO or LHLO; undefined until the client greets. */
   private helo: string | undefined;
   /** EHLO or LHLO rather than HELO: ESMTP parameters are allowed. */
   private extended = false;
+  private secure: boolean;
+  private tlsRequested = false;
+  private user: string | undefined;
   private transaction: Transaction | undefined;
   private incoming: Incoming | undefined;
+  private chunk: Chunk | undefined;
+  private errors = 0;
+  private junk = 0;
   private output = '';
   private closing = false;
 
   constructor(options: SessionOptions, backend: Backend, connection?: ConnectionInfo) {
     this.options = options;
-    this.backend = backend.newSession(connection ?? { protocol: options.protocol, remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0 });
+    this.connection = connection ?? { ...NO_CONNECTION, protocol: options.protocol };
+    this.backend = backend.newSession(this.connection);
     this.reader = new CommandReader(options.maxLineLength);
+    this.secure = options.tls === 'implicit';
+    this.authenticator = options.full && options.auth ? new Authenticator(options.auth, options.sleep) : undefined;
     this.handlers = new Map<string, Handler>([
       ['EHLO', (args) => this.hello('EHLO', args)],
       ['HELO', (args) => this.hello('HELO', args)],
@@ -89,17 +148,25 @@ export class Session {
       ['MAIL', (args) => this.mail(args)],
       ['RCPT', (args) => this.rcpt(args)],
       ['DATA', (args) => this.data(args)],
+      ['BDAT', (args) => this.bdat(args)],
       ['RSET', (args) => this.rset(args)],
       ['NOOP', () => this.reply(250, '2.0.0 Ok')],
       ['QUIT', (args) => this.quit(args)],
       ['VRFY', (args) => this.vrfy(args)],
       ['HELP', () => this.help()],
+      ['STARTTLS', (args) => this.startTls(args)],
+      ['AUTH', (args) => this.auth(args)],
     ]);
   }
 
   /** True once the session has said goodbye: write the output, then close. */
   get closed(): boolean {
     return this.closing;
+  }
+
+  /** Between commands, or inside message data (the connection's two timeouts). */
+  get readingData(): boolean {
+    return this.reader.readingData;
   }
 
   greeting(): string {
@@ -116,10 +183,29 @@ export class Session {
   /** Handles every event in `chunk` (and bytes left from earlier ones); returns the replies. */
   async receive(chunk: Buffer): Promise<string> {
     this.reader.push(chunk);
-    for (let event = this.reader.next(); event && !this.closing; event = this.reader.next()) {
+    for (let event = this.reader.next(); event && !this.closing && !this.tlsRequested; event = this.reader.next()) {
       await this.handle(event);
     }
+    // Whatever came after STARTTLS was sent in the clear: none of it may count (RFC 3207 §5).
+    if (this.tlsRequested) this.reader.discardBuffered();
     return this.take(() => undefined);
+  }
+
+  /** STARTTLS was answered with 220: the connection must start TLS now (once). */
+  takeTlsUpgrade(): boolean {
+    const requested = this.tlsRequested;
+    this.tlsRequested = false;
+    return requested;
+  }
+
+  /** TLS is up: start over as RFC 3207 §4.2 says, the client must greet again. */
+  async tlsStarted(): Promise<void> {
+    this.reader.discardBuffered();
+    this.secure = true;
+    this.helo = undefined;
+    this.extended = false;
+    this.user = undefined;
+    await this.resetTransaction();
   }
 
   /** The connection is gone: forget a half-received message. */
@@ -127,6 +213,7 @@ export class Session {
     this.closing = true;
     const sink = this.incoming?.sink;
     this.incoming = undefined;
+    this.transaction = undefined;
     await sink?.abort();
     await this.backend.logout?.();
   }
@@ -134,14 +221,17 @@ export class Session {
   private async handle(event: ReaderEvent): Promise<void> {
     switch (event.type) {
       case 'line':
-        return this.command(event.line);
+        return this.authenticator?.inProgress ? this.authResponse(event.line) : this.command(event.line);
       case 'line-too-long':
         this.options.onTranscript?.('C', '[line too long, discarded]');
+        this.authenticator?.cancel();
         return this.reply(500, '5.5.2 Line too long');
       case 'data':
-        return this.messageBytes(event.bytes);
+        return this.chunk?.discard ? undefined : this.messageBytes(event.bytes);
       case 'data-end':
         return this.messageEnd(event.bareLineEnding);
+      case 'chunk-end':
+        return this.chunkEnd();
     }
   }
 
@@ -153,34 +243,55 @@ export class Session {
       this.options.onTranscript?.('C', LENIENT_UTF8.decode(line));
       return this.reply(500, '5.5.2 Error: invalid UTF-8 in command');
     }
-    this.options.onTranscript?.('C', text);
-    // CR, NUL and friends have no place in a command (RFC 5321 §4.1.1).
-    if (/[\x00-\x1f\x7f]/.test(text)) return this.reply(500, '5.5.2 Error: control character in command');
     const space = text.indexOf(' ');
     const verb = (space === -1 ? text : text.slice(0, space)).toUpperCase();
     const args = space === -1 ? undefined : text.slice(space + 1);
+    // An AUTH initial response is a password in base64: the transcript never shows it.
+    this.options.onTranscript?.('C', verb === 'AUTH' && args?.includes(' ') ? `${text.slice(0, space + 1 + args.indexOf(' '))} [redacted]` : text);
+    // CR, NUL and friends have no place in a command (RFC 5321 §4.1.1).
+    if (/[\x00-\x1f\x7f]/.test(text)) return this.reply(500, '5.5.2 Error: control character in command');
+    if (JUNK.has(verb) && ++this.junk > (this.options.maxJunkCommands ?? DEFAULT_MAX_JUNK_COMMANDS)) {
+      return this.goodbye('4.7.0 Error: too many commands without mail, closing connection');
+    }
     const handler = this.handlers.get(verb);
     if (handler) return handler(args);
-    if (NOT_IMPLEMENTED.includes(verb)) return this.reply(502, '5.5.1 Error: command not implemented');
+    if (NOT_IMPLEMENTED.includes(verb)) return this.notImplemented();
     return this.reply(500, '5.5.2 Error: command not recognized');
   }
 
-  private hello(verb: 'EHLO' | 'HELO' | 'LHLO', args: string | undefined): void {
+  private async hello(verb: 'EHLO' | 'HELO' | 'LHLO', args: string | undefined): Promise<void> {
     const lmtp = this.options.protocol === 'lmtp';
     if (lmtp && verb !== 'LHLO') return this.reply(500, '5.5.1 Error: this is an LMTP server, use LHLO');
     if (!lmtp && verb === 'LHLO') return this.reply(500, '5.5.2 Error: command not recognized');
     if (args === undefined || !isDomainOrLiteral(args)) return this.reply(501, `5.5.4 Syntax: ${verb} hostname`);
     // A new greeting resets the transaction (RFC 5321 §4.1.4).
-    this.transaction = undefined;
+    await this.resetTransaction();
     this.helo = args;
     this.extended = verb !== 'HELO';
     if (!this.extended) return this.reply(250, this.options.hostname);
-    this.reply(250, [this.options.hostname, ...advertisedExtensions(this.options.sizeLimit)]);
+    this.reply(250, [this.options.hostname, ...advertisedExtensions(this.offer())]);
   }
 
-  private mail(args: string | undefined): void {
+  /** What EHLO advertises now and what MAIL, RCPT, STARTTLS and AUTH accept. */
+  private offer(): Offer {
+    const full = this.options.full === true;
+    return {
+      sizeLimit: this.options.sizeLimit,
+      full,
+      startTls: full && this.options.tls === 'starttls' && !this.secure,
+      auth: this.authenticator !== undefined && this.authAllowed(),
+    };
+  }
+
+  /** RFC 4954 §4: PLAIN and LOGIN carry the password readable, so only over TLS (or on loopback). */
+  private authAllowed(): boolean {
+    return this.secure || this.options.loopback === true;
+  }
+
+  private async mail(args: string | undefined): Promise<void> {
     if (this.helo === undefined) return this.needHello();
     if (this.transaction) return this.reply(503, '5.5.1 Error: nested MAIL command');
+    if (this.authenticator && this.user === undefined) return this.reply(530, '5.7.0 Authentication required');
     if (args === undefined || args.slice(0, 5).toUpperCase() !== 'FROM:') {
       return this.reply(501, '5.5.4 Syntax: MAIL FROM:<address>');
     }
@@ -188,10 +299,12 @@ export class Session {
     if (!path.ok) return this.reply(501, `5.1.7 Bad sender address: ${path.why}`);
     const params = parseParams(path.value.rest);
     if (!params.ok) return this.reply(501, `5.5.4 ${params.why}`);
-    const refusal = checkMailParams(params.value, this.extended, this.options.sizeLimit);
+    const refusal = checkMailParams(params.value, this.extended, this.options.sizeLimit, this.offer());
     if (refusal) return this.replySpec(refusal);
     const smtputf8 = params.value['SMTPUTF8'] === true;
     if (path.value.nonAscii && !smtputf8) return this.needSmtputf8();
+    const hook = await this.backend.mail?.(path.value.address, params.value);
+    if (hook && hook.code >= 400) return this.replySpec(hook);
     this.transaction = {
       mailFrom: path.value.address,
       mailParams: params.value,
@@ -199,13 +312,15 @@ export class Session {
       recipients: [],
       rcptParams: [],
     };
+    if (hook) return this.replySpec(hook);
     this.reply(250, '2.1.0 Ok');
   }
 
-  private rcpt(args: string | undefined): void {
+  private async rcpt(args: string | undefined): Promise<void> {
     if (this.helo === undefined) return this.needHello();
     const transaction = this.transaction;
     if (!transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
+    if (this.incoming) return this.reply(503, '5.5.1 Error: RCPT after BDAT');
     if (args === undefined || args.slice(0, 3).toUpperCase() !== 'TO:') {
       return this.reply(501, '5.5.4 Syntax: RCPT TO:<address>');
     }
@@ -213,13 +328,15 @@ export class Session {
     if (!path.ok) return this.reply(501, `5.1.3 Bad recipient address: ${path.why}`);
     const params = parseParams(path.value.rest);
     if (!params.ok) return this.reply(501, `5.5.4 ${params.why}`);
-    const refusal = checkRcptParams(params.value);
+    const refusal = checkRcptParams(params.value, this.options.full === true);
     if (refusal) return this.replySpec(refusal);
     if (path.value.nonAscii && !transaction.smtputf8) return this.needSmtputf8();
     if (transaction.recipients.length >= this.options.maxRecipients) {
       return this.reply(452, '4.5.3 Error: too many recipients');
     }
-    const hook = this.options.refuseRecipient?.(path.value.address);
+    const testHook = this.options.refuseRecipient?.(path.value.address);
+    if (testHook && testHook.code >= 400) return this.replySpec(testHook);
+    const hook = (await this.backend.rcpt?.(path.value.address, params.value)) ?? testHook;
     if (hook && hook.code >= 400) return this.replySpec(hook);
     transaction.recipients.push(path.value.address);
     transaction.rcptParams.push(params.value);
@@ -230,17 +347,93 @@ export class Session {
   private async data(args: string | undefined): Promise<void> {
     if (args !== undefined) return this.reply(501, '5.5.4 Syntax: DATA');
     if (this.helo === undefined) return this.needHello();
-    if (!this.transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
-    if (this.transaction.recipients.length === 0) return this.reply(554, '5.5.1 Error: no valid recipients');
-    let sink: MessageSink;
-    try {
-      sink = await this.backend.open();
-    } catch {
-      return this.replySpec(LOCAL_ERROR);
-    }
-    this.incoming = { sink, size: 0, refusal: undefined };
+    const transaction = this.transaction;
+    if (!transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
+    // RFC 3030 §3: one transaction uses DATA or BDAT, never both.
+    if (this.incoming) return this.reply(503, '5.5.1 Error: DATA after BDAT');
+    if (transaction.recipients.length === 0) return this.reply(554, '5.5.1 Error: no valid recipients');
+    const sink = await this.openSink(transaction);
+    if (!sink) return this.replySpec(LOCAL_ERROR);
+    this.incoming = { sink, size: 0, refusal: undefined, chunked: false };
     this.reader.startData();
     this.reply(354, 'End data with <CR><LF>.<CR><LF>');
+  }
+
+  /** BDAT size [LAST] (RFC 3030 §2): the chunk follows the command at once, so even a refused one is read. */
+  private async bdat(args: string | undefined): Promise<void> {
+    if (!this.options.full) return this.notImplemented();
+    const match = /^(\d{1,15})( LAST)?$/i.exec(args ?? '');
+    // Without a size there is no telling where a chunk would end: what follows is read as commands.
+    if (!match) return this.reply(501, '5.5.4 Syntax: BDAT chunk-size [LAST]');
+    const size = Number(match[1]);
+    const refuse = (code: number, text: string): void => {
+      this.reply(code, text);
+      this.skipChunk(size);
+    };
+    if (this.helo === undefined) return refuse(503, `5.5.1 Error: send ${this.helloVerbs()} first`);
+    const transaction = this.transaction;
+    if (!transaction) return refuse(503, '5.5.1 Error: need MAIL command');
+    if (transaction.recipients.length === 0) return refuse(554, '5.5.1 Error: no valid recipients');
+    if (!this.incoming) {
+      const sink = await this.openSink(transaction);
+      if (!sink) {
+        // A transaction that lost a chunk cannot go on: the next chunk would be taken for the first.
+        this.replySpec(LOCAL_ERROR);
+        this.skipChunk(size);
+        return this.resetTransaction();
+      }
+      this.incoming = { sink, size: 0, refusal: undefined, chunked: true };
+    }
+    this.chunk = { size, last: match[2] !== undefined, discard: false };
+    this.reader.startChunk(size);
+  }
+
+  private skipChunk(size: number): void {
+    this.chunk = { size, last: false, discard: true };
+    this.reader.startChunk(size);
+  }
+
+  private async chunkEnd(): Promise<void> {
+    const chunk = this.chunk!;
+    this.chunk = undefined;
+    if (chunk.discard) return;
+    this.options.onTranscript?.('C', `[${chunk.size} octets of chunk data]`);
+    const incoming = this.incoming!;
+    if (chunk.last || incoming.refusal) return this.finishMessage(chunk.last);
+    this.reply(250, `2.0.0 ${chunk.size} octets received`);
+  }
+
+  /** The backend's sink, with the Received field already in it; undefined (and 451) when that fails. */
+  private async openSink(transaction: Transaction): Promise<MessageSink | undefined> {
+    let sink: MessageSink | undefined;
+    try {
+      sink = await this.backend.open();
+      if (this.options.received) await sink.write(Buffer.from(this.receivedField(transaction), 'utf8'));
+      return sink;
+    } catch {
+      await sink?.abort().catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  private receivedField(transaction: Transaction): string {
+    const protocol = protocolWord({
+      lmtp: this.options.protocol === 'lmtp',
+      extended: this.extended,
+      smtputf8: transaction.smtputf8,
+      tls: this.secure,
+      authenticated: this.user !== undefined,
+    });
+    return receivedField({
+      helo: this.helo ?? '',
+      remoteHost: this.connection.remoteHost,
+      remoteAddress: this.connection.remoteAddress,
+      hostname: this.options.hostname,
+      protocol,
+      id: receivedId(),
+      recipients: transaction.recipients,
+      date: this.options.now?.() ?? new Date(),
+    });
   }
 
   private async messageBytes(bytes: Buffer): Promise<void> {
@@ -267,16 +460,46 @@ export class Session {
 
   private async messageEnd(bareLineEnding: boolean): Promise<void> {
     const incoming = this.incoming!;
-    const transaction = this.transaction!;
     this.options.onTranscript?.('C', `[${incoming.size} octets of message data]`);
     if (!incoming.refusal && bareLineEnding) await this.refuseIncoming(BARE_LINE_ENDING);
+    await this.finishMessage(true);
+  }
+
+  /**
+   * Ends the transaction: delivers the message, or replies with its refusal
+   * (`final`: after the whole message, so LMTP answers once per recipient;
+   * otherwise after a refused BDAT chunk, one reply). Then the backend's reset.
+   */
+  private async finishMessage(final: boolean): Promise<void> {
+    const incoming = this.incoming!;
+    const transaction = this.transaction!;
     this.incoming = undefined;
     this.transaction = undefined;
+    const mark = this.output.length;
     const { sink, refusal } = incoming;
-    if (refusal || !sink) return this.replyPerRecipient(transaction, refusal ?? LOCAL_ERROR);
-    if (this.options.protocol === 'lmtp') return this.deliverLmtp(transaction, sink);
-    const delivery = await this.commit(sink, this.envelope(transaction, transaction.recipients.map((_, i) => i)));
-    this.replySpec(smtpReply(delivery));
+    try {
+      if (refusal || !sink) {
+        if (final) this.replyPerRecipient(transaction, refusal ?? LOCAL_ERROR);
+        else this.replySpec(refusal ?? LOCAL_ERROR);
+      } else if (this.options.protocol === 'lmtp') {
+        await this.deliverLmtp(transaction, sink);
+      } else {
+        const delivery = await this.commit(sink, this.envelope(transaction, transaction.recipients.map((_, i) => i)));
+        this.replySpec(smtpReply(delivery));
+      }
+    } finally {
+      await this.backend.reset?.();
+    }
+    const reply = this.output.slice(mark).split('\r\n')[0] ?? '';
+    if (reply.startsWith('2')) this.junk = 0;
+    this.options.onLog?.({
+      type: 'message',
+      remoteAddress: this.connection.remoteAddress,
+      mailFrom: transaction.mailFrom,
+      recipients: [...transaction.recipients],
+      size: incoming.size,
+      reply,
+    });
   }
 
   /** The backend's outcome; a failed commit is a local error, and the message is forgotten. */
@@ -286,8 +509,6 @@ export class Session {
     } catch {
       await sink.abort();
       return { kind: 'refused', reply: LOCAL_ERROR };
-    } finally {
-      await this.backend.reset?.();
     }
   }
 
@@ -318,6 +539,8 @@ export class Session {
       mailParams: transaction.mailParams,
       recipients: indices.map((i) => transaction.recipients[i]!),
       rcptParams: indices.map((i) => transaction.rcptParams[i]!),
+      ...(this.secure ? { tls: true } : {}),
+      ...(this.user !== undefined ? { authenticatedUser: this.user } : {}),
     };
   }
 
@@ -327,10 +550,18 @@ export class Session {
     for (let i = 0; i < count; i++) this.replySpec(spec);
   }
 
+  /** Forgets the transaction and a half-sent BDAT message; the backend is told. */
+  private async resetTransaction(): Promise<void> {
+    const sink = this.incoming?.sink;
+    this.incoming = undefined;
+    this.transaction = undefined;
+    await sink?.abort();
+    await this.backend.reset?.();
+  }
+
   private async rset(args: string | undefined): Promise<void> {
     if (args !== undefined) return this.reply(501, '5.5.4 Syntax: RSET');
-    this.transaction = undefined;
-    await this.backend.reset?.();
+    await this.resetTransaction();
     this.reply(250, '2.0.0 Ok');
   }
 
@@ -348,12 +579,62 @@ export class Session {
 
   private help(): void {
     const hello = this.options.protocol === 'lmtp' ? 'LHLO' : 'EHLO HELO';
-    this.reply(214, `2.0.0 Commands: ${hello} MAIL RCPT DATA RSET NOOP QUIT VRFY HELP`);
+    const offer = this.offer();
+    const extra = [...(offer.full ? ['BDAT'] : []), ...(offer.startTls ? ['STARTTLS'] : []), ...(this.authenticator ? ['AUTH'] : [])];
+    this.reply(214, `2.0.0 Commands: ${[hello, 'MAIL RCPT DATA', ...extra, 'RSET NOOP QUIT VRFY HELP'].join(' ')}`);
+  }
+
+  private startTls(args: string | undefined): void {
+    if (!this.options.full || this.options.tls !== 'starttls') return this.notImplemented();
+    if (this.secure) return this.reply(503, '5.5.1 Error: TLS already active');
+    if (args !== undefined) return this.reply(501, '5.5.4 Syntax: STARTTLS');
+    if (this.helo === undefined) return this.needHello();
+    this.reply(220, '2.0.0 Ready to start TLS');
+    this.tlsRequested = true;
+  }
+
+  private async auth(args: string | undefined): Promise<void> {
+    const authenticator = this.authenticator;
+    if (!authenticator) return this.notImplemented();
+    if (this.helo === undefined) return this.needHello();
+    if (this.user !== undefined) return this.reply(503, '5.5.1 Error: already authenticated');
+    if (this.transaction) return this.reply(503, '5.5.1 Error: MAIL transaction in progress');
+    if (!this.authAllowed()) return this.reply(530, '5.7.0 Must issue a STARTTLS command first');
+    const match = /^([A-Za-z0-9_-]{1,20})(?: ([A-Za-z0-9+/=]+|=|\*))?$/.exec(args ?? '');
+    if (!match) return this.reply(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');
+    const outcome = await authenticator.begin(match[1]!, match[2]);
+    if (!outcome) return this.reply(504, '5.5.4 Error: unsupported authentication mechanism');
+    this.authEnds(outcome);
+  }
+
+  private async authResponse(line: Buffer): Promise<void> {
+    this.options.onTranscript?.('C', '[AUTH response redacted]');
+    this.authEnds(await this.authenticator!.respond(line.toString('latin1')));
+  }
+
+  private authEnds(outcome: AuthOutcome): void {
+    if (outcome.kind === 'continue') return this.reply(334, outcome.challenge);
+    if (outcome.kind === 'success') {
+      this.user = outcome.user;
+      return this.replySpec(AUTH_SUCCEEDED);
+    }
+    if (outcome.user !== undefined) {
+      this.options.onLog?.({ type: 'auth-failed', remoteAddress: this.connection.remoteAddress, user: outcome.user });
+    }
+    this.replySpec(outcome.reply);
+    this.countError(outcome.reply.code);
+  }
+
+  private notImplemented(): void {
+    this.reply(502, '5.5.1 Error: command not implemented');
+  }
+
+  private helloVerbs(): string {
+    return this.options.protocol === 'lmtp' ? 'LHLO' : 'EHLO/HELO';
   }
 
   private needHello(): void {
-    const hello = this.options.protocol === 'lmtp' ? 'LHLO' : 'EHLO/HELO';
-    this.reply(503, `5.5.1 Error: send ${hello} first`);
+    this.reply(503, `5.5.1 Error: send ${this.helloVerbs()} first`);
   }
 
   /** RFC 6531: a UTF-8 address belongs only in a transaction whose MAIL carried SMTPUTF8. */
@@ -361,8 +642,21 @@ export class Session {
     this.reply(553, '5.6.7 Error: non-ASCII address needs MAIL FROM parameter SMTPUTF8');
   }
 
+  private goodbye(text: string): void {
+    this.reply(421, text);
+    this.closing = true;
+  }
+
   private reply(code: number, text: string | readonly string[]): void {
     this.emit(formatReply(code, text));
+    this.countError(code);
+  }
+
+  private countError(code: number): void {
+    if (this.closing || !PROTOCOL_ERRORS.has(code)) return;
+    if (++this.errors >= (this.options.maxErrors ?? DEFAULT_MAX_ERRORS)) {
+      this.goodbye('4.7.0 Error: too many errors, closing connection');
+    }
   }
 
   private replySpec(spec: ReplySpec): void {
@@ -381,24 +675,4 @@ export class Session {
     this.output = '';
     return output;
   }
-}
-
-/** SMTP's one reply for the message. */
-function smtpReply(delivery: Delivery): ReplySpec {
-  if (delivery.kind === 'delivered') return { code: 250, text: `2.0.0 Ok: queued as ${delivery.id}` };
-  if (delivery.kind === 'refused') return delivery.reply;
-  const failed = delivery.replies.find((reply) => reply.code >= 400);
-  return failed ?? { code: 250, text: `2.0.0 Ok${delivery.id ? `: queued as ${delivery.id}` : ''}` };
-}
-
-/** LMTP's reply for the `index`th recipient the backend was given. */
-function lmtpReply(delivery: Delivery, index: number, address: string): ReplySpec {
-  if (delivery.kind === 'delivered') return { code: 250, text: `2.0.0 ${recipientTag(address)}Ok: queued as ${delivery.id}` };
-  if (delivery.kind === 'refused') return delivery.reply;
-  return delivery.replies[index] ?? LOCAL_ERROR;
-}
-
-/** LMTP replies name the recipient, as long as it stays plain ASCII reply text. */
-function recipientTag(address: string): string {
-  return /^[\x20-\x7e]+$/.test(address) ? `<${address}> ` : '';
 }

@@ -1,0 +1,90 @@
+/**
+ * AUTH on the server's side (RFC 4954): the SASL steps come from
+ * sasl/server.ts, the password check from the configuration
+ * (`ServerAuth.verify`); this file keeps one session's state between the
+ * AUTH command and the client's 334 answers, and slows down guessing.
+ *
+ * After a failed attempt the reply waits: 1 s, then twice as long after each
+ * further failure in the session, at most 60 s (msmtpd waits 1 s). The wait
+ * is a function the session is given, so tests use fake timers and never
+ * measure time. Nothing here logs or echoes a password.
+ */
+import { serverExchange, type SaslServerExchange, type SaslServerStep } from '../sasl/server.js';
+import type { ReplySpec } from './reply.js';
+import type { ServerAuth } from './server-config.js';
+
+export const FIRST_FAILURE_DELAY_MS = 1000;
+export const MAX_FAILURE_DELAY_MS = 60_000;
+
+/** What the session does with the client's next line, or the exchange's end. */
+export type AuthOutcome =
+  | { readonly kind: 'continue'; readonly challenge: string }
+  | { readonly kind: 'success'; readonly user: string }
+  | { readonly kind: 'failure'; readonly reply: ReplySpec; readonly user?: string };
+
+export const AUTH_SUCCEEDED: ReplySpec = { code: 235, text: '2.7.0 Authentication successful' };
+const AUTH_FAILED: ReplySpec = { code: 535, text: '5.7.8 Error: authentication failed' };
+const CANCELLED: ReplySpec = { code: 501, text: '5.7.0 Authentication aborted' };
+const BAD_BASE64: ReplySpec = { code: 501, text: '5.5.2 Error: invalid base64 data' };
+const BAD_MESSAGE: ReplySpec = { code: 501, text: '5.5.2 Error: malformed authentication message' };
+
+export type Sleep = (ms: number) => Promise<void>;
+
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Authenticator {
+  private exchange: SaslServerExchange | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly auth: ServerAuth,
+    private readonly sleep: Sleep = realSleep,
+  ) {}
+
+  /** A 334 is out and the client's next line belongs to the exchange. */
+  get inProgress(): boolean {
+    return this.exchange !== undefined;
+  }
+
+  /** Undefined when `mechanism` is not offered (the caller answers 504). */
+  async begin(mechanism: string, initialResponse: string | undefined): Promise<AuthOutcome | undefined> {
+    const exchange = serverExchange(mechanism);
+    if (!exchange) return undefined;
+    this.exchange = exchange;
+    return this.step(exchange.start(initialResponse));
+  }
+
+  /** Forgets an exchange the client broke off (an over-long line). */
+  cancel(): void {
+    this.exchange = undefined;
+  }
+
+  async respond(line: string): Promise<AuthOutcome> {
+    const exchange = this.exchange;
+    if (!exchange) throw new Error('no AUTH exchange in progress');
+    return this.step(exchange.respond(line));
+  }
+
+  private async step(step: SaslServerStep): Promise<AuthOutcome> {
+    if (step.kind === 'challenge') return { kind: 'continue', challenge: step.challenge };
+    this.exchange = undefined;
+    if (step.kind === 'cancelled') return { kind: 'failure', reply: CANCELLED };
+    if (step.kind === 'malformed') return this.fail(step.why === 'base64' ? BAD_BASE64 : BAD_MESSAGE);
+    let good = false;
+    try {
+      good = await this.auth.verify(step.user, step.password);
+    } catch {
+      // A checker that cannot run says nothing about the password: try again later.
+      return { kind: 'failure', reply: { code: 454, text: '4.7.0 Temporary authentication failure' }, user: step.user };
+    }
+    if (good) return { kind: 'success', user: step.user };
+    return this.fail(AUTH_FAILED, step.user);
+  }
+
+  private async fail(reply: ReplySpec, user?: string): Promise<AuthOutcome> {
+    const delay = Math.min(FIRST_FAILURE_DELAY_MS * 2 ** this.failures, MAX_FAILURE_DELAY_MS);
+    this.failures++;
+    await this.sleep(delay);
+    return user === undefined ? { kind: 'failure', reply } : { kind: 'failure', reply, user };
+  }
+}
