@@ -1,17 +1,18 @@
 /**
  * The capture server: a listening socket whose sessions write each accepted
- * message to a folder (see capture.ts). `npm run demo` and the end-to-end
+ * message to a folder (see capture.ts), on the product server's listener
+ * (server.ts) but with the base set of extensions and no Received field, so
+ * the client's tests see exactly the bytes the client sent. `npm run demo` and the end-to-end
  * tests use it as the other end of the client; tests read back what arrived
  * with `messages()` / `waitForMessages()` and must `close()` it.
  */
 import { mkdir } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import type { ServerProtocol } from './backend.js';
 import { CaptureBackend, readCapturedMessages, type CapturedMessage } from './capture.js';
-import { serveConnection } from './connection.js';
-import { formatReply, type ReplySpec } from './reply.js';
-import { Session, SESSION_DEFAULTS, type SessionOptions } from './session.js';
+import type { ReplySpec } from './reply.js';
+import { listenForSessions } from './server.js';
+import { SESSION_DEFAULTS, type SessionOptions } from './session.js';
 
 export type { CapturedMessage } from './capture.js';
 export type { ReplySpec } from './reply.js';
@@ -76,61 +77,28 @@ export async function startCaptureServer(options: CaptureServerOptions): Promise
     lmtpDeliveryReply: options.lmtpDeliveryReply,
     onTranscript: options.onTranscript,
   };
-  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
-  const connectionOptions = {
-    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-    onError: options.onError,
-  };
-  const sockets = new Set<Socket>();
-  const sessions = new Set<Promise<void>>();
-
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    if (sessions.size >= maxSessions) return refuseConnection(socket, options.onTranscript);
-    const session = new Session(sessionOptions, backend);
-    const running = serveConnection(socket, session, connectionOptions);
-    sessions.add(running);
-    void running.then(() => sessions.delete(running));
-  });
-  await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
-  const address = server.address() as AddressInfo;
+  const server = await listenForSessions(
+    {
+      backend,
+      session: sessionOptions,
+      connection: { idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, onError: options.onError },
+      maxSessions: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      onTranscript: options.onTranscript,
+    },
+    options.host ?? '127.0.0.1',
+    options.port ?? 0,
+  );
 
   const messages = (): Promise<CapturedMessage[]> => readCapturedMessages(folder);
   return {
-    host: address.address,
-    port: address.port,
+    host: server.host,
+    port: server.port,
     folder,
     protocol: sessionOptions.protocol,
     messages,
     waitForMessages: (count, timeoutMs = DEFAULT_WAIT_MS) => waitFor(messages, wakers, count, timeoutMs, folder),
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-      await Promise.all(sessions);
-    },
+    close: () => server.close(),
   };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/** RFC 5321 §3.1: a server that cannot take the session now greets with 421 and closes. */
-function refuseConnection(socket: Socket, onTranscript: CaptureServerOptions['onTranscript']): void {
-  const text = '4.3.2 Too many connections, try again later';
-  onTranscript?.('S', `421 ${text}`);
-  socket.on('error', () => socket.destroy());
-  socket.end(formatReply(421, text));
-  socket.resume();
-  setTimeout(() => socket.destroy(), 2000).unref();
 }
 
 async function waitFor(
