@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { CommandReader, type ReaderEvent } from '../../src/server/command-reader.js';
 
 /** What a reader made of some input, with adjacent data events merged (their split is not meaningful). */
-type Seen = { line: string } | 'too-long' | { data: string } | { end: boolean };
+type Seen = { line: string } | 'too-long' | { data: string } | { end: boolean } | 'chunk-end';
 
 /**
  * Feeds `chunks` to a reader the way the session does: pulling events after
- * each push and switching to data mode right after a "DATA" line.
+ * each push and switching to data mode right after a "DATA" line, to a
+ * counted chunk right after "BDAT n".
  */
 function read(chunks: readonly Buffer[], maxLineLength?: number): Seen[] {
   const reader = new CommandReader(maxLineLength);
@@ -17,6 +18,8 @@ function read(chunks: readonly Buffer[], maxLineLength?: number): Seen[] {
       const line = event.line.toString('latin1');
       seen.push({ line });
       if (line === 'DATA') reader.startData();
+      const bdat = /^BDAT (\d+)/.exec(line);
+      if (bdat) reader.startChunk(Number(bdat[1]));
     } else if (event.type === 'line-too-long') {
       seen.push('too-long');
     } else if (event.type === 'data') {
@@ -24,8 +27,10 @@ function read(chunks: readonly Buffer[], maxLineLength?: number): Seen[] {
       const text = event.bytes.toString('latin1');
       if (last && typeof last === 'object' && 'data' in last) last.data += text;
       else seen.push({ data: text });
-    } else {
+    } else if (event.type === 'data-end') {
       seen.push({ end: event.bareLineEnding });
+    } else {
+      seen.push('chunk-end');
     }
   };
   for (const chunk of chunks) {
@@ -257,5 +262,39 @@ describe('properties', () => {
         expect(read(cut(wire, points), 6)).toEqual(read([wire], 6));
       }),
     );
+  });
+});
+
+describe('counted chunks (BDAT)', () => {
+  it('yields exactly n octets unchanged, whatever they hold, then reads commands again', () => {
+    expectSameAtEverySplit('BDAT 9\r\n.\r\nQUIT\nNOOP\r\n', [
+      { line: 'BDAT 9' },
+      { data: '.\r\nQUIT\nN' },
+      'chunk-end',
+      { line: 'OOP' },
+    ]);
+  });
+
+  it('ends a chunk of 0 octets at once, and takes chunks back to back', () => {
+    expectSameAtEverySplit('BDAT 0\r\nBDAT 2\r\n\r\nBDAT 1 LAST\r\n.', [
+      { line: 'BDAT 0' },
+      'chunk-end',
+      { line: 'BDAT 2' },
+      { data: '\r\n' },
+      'chunk-end',
+      { line: 'BDAT 1 LAST' },
+      { data: '.' },
+      'chunk-end',
+    ]);
+  });
+
+  it('forgets buffered bytes on discardBuffered (STARTTLS)', () => {
+    const reader = new CommandReader();
+    reader.push(bytes('STARTTLS\r\nMAIL FROM:<evil@x>\r\n'));
+    expect(reader.next()).toEqual({ type: 'line', line: bytes('STARTTLS') });
+    reader.discardBuffered();
+    expect(reader.next()).toBeUndefined();
+    reader.push(bytes('EHLO a\r\n'));
+    expect(reader.next()).toEqual({ type: 'line', line: bytes('EHLO a') });
   });
 });
