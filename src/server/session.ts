@@ -600,7 +600,7 @@ export class Session {
     if (this.user !== undefined) return this.reply(503, '5.5.1 Error: already authenticated');
     if (this.transaction) return this.reply(503, '5.5.1 Error: MAIL transaction in progress');
     if (!this.authAllowed()) return this.reply(530, '5.7.0 Must issue a STARTTLS command first');
-    const match = /^([A-Za-z0-9_-]{1,20})(?: ([A-Za-z0-9+/=]+|=|\*))?$/.exec(args ?? '');
+    const match = /^([A-Za-z0-9_-]{1,20})(?: (\S+))?$/.exec(args ?? '');
     if (!match) return this.reply(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');
     const outcome = await authenticator.begin(match[1]!, match[2]);
     if (!outcome) return this.reply(504, '5.5.4 Error: unsupported authentication mechanism');
