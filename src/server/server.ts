@@ -8,7 +8,7 @@
  */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { createServer as createTlsServer, TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import type { Backend, ConnectionInfo } from './backend.js';
 import { serveConnection, type ConnectionOptions } from './connection.js';
 import { formatReply } from './reply.js';
@@ -21,7 +21,7 @@ export interface Listener {
   readonly session: SessionOptions;
   readonly connection: ConnectionOptions;
   readonly maxSessions: number;
-  /** Implicit TLS: the listening socket is a TLS server. */
+  /** Implicit TLS: each accepted socket is wrapped in TLS before the greeting. */
   readonly implicitTls?: ServerTls | undefined;
   readonly onLog?: ((event: ServerLogEvent) => void) | undefined;
   readonly onTranscript?: ((direction: 'C' | 'S', line: string) => void) | undefined;
@@ -121,25 +121,25 @@ export async function listenForSessions(listener: Listener, host: string, port: 
   };
 
   const implicit = listener.implicitTls;
-  let server: Server;
-  if (implicit) {
-    const tlsServer = createTlsServer(
-      { secureContext: implicit.context, handshakeTimeout: Math.min(listener.connection.idleTimeoutMs, 120_000) },
-      accept,
-    );
-    tlsServer.on('tlsClientError', (error, socket) => {
+  const server = createTcpServer((socket) => {
+    if (!implicit) return accept(socket);
+    // TLS from the first byte (RFC 8314): the same wrapping as STARTTLS, before the greeting.
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const secure = upgradeToTls(socket, implicit);
+    const handshake = setTimeout(() => secure.destroy(), listener.connection.idleTimeoutMs);
+    const failed = (error: Error): void => {
       onLog?.({ type: 'error', remoteAddress: plainAddress(socket.remoteAddress), message: `TLS handshake failed: ${error.message}` });
-      socket.destroy();
+      secure.destroy();
+    };
+    secure.once('error', failed);
+    secure.once('close', () => clearTimeout(handshake));
+    secure.once('secure', () => {
+      clearTimeout(handshake);
+      secure.off('error', failed);
+      accept(secure);
     });
-    // A socket that has not finished its handshake is not in `sockets` yet; close() must drop it too.
-    tlsServer.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    server = tlsServer;
-  } else {
-    server = createTcpServer(accept);
-  }
+  });
   await listen(server, host, port);
   const address = server.address() as AddressInfo;
   return {
