@@ -108,14 +108,17 @@ class Connection {
     plain.off('data', this.onData);
     const secure = upgrade(plain);
     this.wire = secure;
+    let established = false;
     secure.once('secure', () => {
+      established = true;
       this.work = this.work.then(async () => {
         await this.session.tlsStarted();
         this.armTimer();
       });
     });
+    // Only a failed handshake is reported; a reset later is an ordinary goodbye.
     secure.on('error', (error: Error) => {
-      if (!secure.encrypted || !this.finished) this.options.onTlsError?.(error);
+      if (!established) this.options.onTlsError?.(error);
     });
     this.attach(secure);
     // The handshake gets the idle timeout too; a client that never starts it is dropped without a word.
