@@ -23,81 +23,19 @@
  * command injection defence), and after `tlsStarted()` forgets the hello,
  * the transaction and any AUTH, as §4.2 asks.
  */
-import { Authenticator, AUTH_SUCCEEDED, type AuthOutcome, type Sleep } from './auth.js';
-import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink, ServerProtocol } from './backend.js';
-import { CommandReader, DEFAULT_MAX_LINE_LENGTH, type ReaderEvent } from './command-reader.js';
-import { LOCAL_ERROR, lmtpReply, smtpReply } from './delivery-reply.js';
-import { type EsmtpParams, isDomainOrLiteral, parseParams, parsePath } from './envelope-syntax.js';
-import { advertisedExtensions, checkMailParams, checkRcptParams, TOO_BIG, type Offer } from './extensions.js';
-import { protocolWord, receivedField, receivedId } from './received.js';
+import { Authenticator, AUTH_SUCCEEDED, type AuthOutcome } from './auth.js';
+import type { Backend, BackendSession, ConnectionInfo } from './backend.js';
+import { CommandReader, type ReaderEvent } from './command-reader.js';
+import { isDomainOrLiteral, parseParams, parsePath } from './envelope-syntax.js';
+import { advertisedExtensions, checkMailParams, checkRcptParams, type Offer } from './extensions.js';
+import { Intake } from './intake.js';
 import { formatReply, formatSpec, replyLines, type ReplySpec } from './reply.js';
-import type { ServerAuth, ServerLogEvent } from './server-config.js';
+import type { SessionOptions } from './session-options.js';
 
-export interface SessionOptions {
-  readonly protocol: ServerProtocol;
-  /** Our name in the greeting, in EHLO's reply and in the Received field. */
-  readonly hostname: string;
-  /** Largest message in octets; 0 means no limit (advertised as bare "SIZE"). */
-  readonly sizeLimit: number;
-  readonly maxRecipients: number;
-  readonly maxLineLength: number;
-  /** Test hook: a reply of 400 or more refuses the recipient at RCPT. */
-  readonly refuseRecipient?: ((address: string) => ReplySpec | undefined) | undefined;
-  /** Test hook (LMTP): a reply of 400 or more fails the recipient after the data. */
-  readonly lmtpDeliveryReply?: ((address: string) => ReplySpec | undefined) | undefined;
-  readonly onTranscript?: ((direction: 'C' | 'S', line: string) => void) | undefined;
-  /** The product server's set: CHUNKING and DSN, and STARTTLS and AUTH when configured. */
-  readonly full?: boolean | undefined;
-  /** 'starttls': offer STARTTLS; 'implicit': the connection is TLS from its first byte. */
-  readonly tls?: 'starttls' | 'implicit' | undefined;
-  /** Offer AUTH PLAIN LOGIN and want it before MAIL. */
-  readonly auth?: ServerAuth | undefined;
-  /** The server listens on loopback: AUTH is allowed without TLS. */
-  readonly loopback?: boolean | undefined;
-  /** Prepend a Received field to each message (RFC 5321 §4.4). */
-  readonly received?: boolean | undefined;
-  readonly maxErrors?: number | undefined;
-  readonly maxJunkCommands?: number | undefined;
-  /** The wait after a failed AUTH (tests pass a fake). */
-  readonly sleep?: Sleep | undefined;
-  /** The clock of the Received field (tests pass a fixed one). */
-  readonly now?: (() => Date) | undefined;
-  readonly onLog?: ((event: ServerLogEvent) => void) | undefined;
-}
-
-export const SESSION_DEFAULTS = {
-  protocol: 'smtp',
-  sizeLimit: 0,
-  maxRecipients: 1000,
-  maxLineLength: DEFAULT_MAX_LINE_LENGTH,
-} as const;
+export { SESSION_DEFAULTS, type SessionOptions } from './session-options.js';
 
 export const DEFAULT_MAX_ERRORS = 10;
 export const DEFAULT_MAX_JUNK_COMMANDS = 100;
-
-interface Transaction {
-  readonly mailFrom: string;
-  readonly mailParams: EsmtpParams;
-  readonly smtputf8: boolean;
-  readonly recipients: string[];
-  readonly rcptParams: EsmtpParams[];
-}
-
-/** The message being received, after 354 or from the first BDAT on. */
-interface Incoming {
-  sink: MessageSink | undefined;
-  size: number;
-  /** Set when the message is already refused; the rest of the data is counted and dropped. */
-  refusal: ReplySpec | undefined;
-  readonly chunked: boolean;
-}
-
-/** The BDAT chunk being read. `discard`: the command was refused, its octets are read and dropped. */
-interface Chunk {
-  readonly size: number;
-  readonly last: boolean;
-  readonly discard: boolean;
-}
 
 type Handler = (args: string | undefined) => void | Promise<void>;
 
@@ -106,10 +44,6 @@ const LENIENT_UTF8 = new TextDecoder('utf-8');
 const NOT_IMPLEMENTED = ['EXPN', 'STARTTLS', 'AUTH', 'BDAT', 'ETRN', 'TURN', 'ATRN', 'BURL', 'SEND', 'SOML', 'SAML'];
 const JUNK = new Set(['NOOP', 'RSET', 'VRFY', 'HELP', 'EHLO', 'HELO', 'LHLO']);
 const PROTOCOL_ERRORS = new Set([500, 501, 502, 503, 504, 530, 535, 538, 555]);
-const BARE_LINE_ENDING: ReplySpec = {
-  code: 554,
-  text: '5.6.0 Error: bare CR or LF in message data (RFC 5321 section 2.3.8)',
-};
 const NO_CONNECTION: ConnectionInfo = { protocol: 'smtp', remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0 };
 
 export class Session {
@@ -126,9 +60,7 @@ export class Session {
   private secure: boolean;
   private tlsRequested = false;
   private user: string | undefined;
-  private transaction: Transaction | undefined;
-  private incoming: Incoming | undefined;
-  private chunk: Chunk | undefined;
+  private readonly intake: Intake;
   private errors = 0;
   private junk = 0;
   private output = '';
@@ -141,6 +73,18 @@ export class Session {
     this.reader = new CommandReader(options.maxLineLength);
     this.secure = options.tls === 'implicit';
     this.authenticator = options.full && options.auth ? new Authenticator(options.auth, options.sleep) : undefined;
+    this.intake = new Intake({
+      options,
+      backend: this.backend,
+      reader: this.reader,
+      connection: this.connection,
+      facts: () => ({ helo: this.helo ?? '', extended: this.extended, secure: this.secure, user: this.user }),
+      reply: (code, text) => this.reply(code, text),
+      replySpec: (spec) => this.replySpec(spec),
+      delivered: () => {
+        this.junk = 0;
+      },
+    });
     this.handlers = new Map<string, Handler>([
       ['EHLO', (args) => this.hello('EHLO', args)],
       ['HELO', (args) => this.hello('HELO', args)],
@@ -205,16 +149,13 @@ export class Session {
     this.helo = undefined;
     this.extended = false;
     this.user = undefined;
-    await this.resetTransaction();
+    await this.intake.reset();
   }
 
   /** The connection is gone: forget a half-received message. */
   async end(): Promise<void> {
     this.closing = true;
-    const sink = this.incoming?.sink;
-    this.incoming = undefined;
-    this.transaction = undefined;
-    await sink?.abort();
+    await this.intake.drop();
     await this.backend.logout?.();
   }
 
@@ -227,11 +168,11 @@ export class Session {
         this.authenticator?.cancel();
         return this.reply(500, '5.5.2 Line too long');
       case 'data':
-        return this.chunk?.discard ? undefined : this.messageBytes(event.bytes);
+        return this.intake.bytes(event.bytes);
       case 'data-end':
-        return this.messageEnd(event.bareLineEnding);
+        return this.intake.dataEnd(event.bareLineEnding);
       case 'chunk-end':
-        return this.chunkEnd();
+        return this.intake.chunkEnd();
     }
   }
 
@@ -265,7 +206,7 @@ export class Session {
     if (!lmtp && verb === 'LHLO') return this.reply(500, '5.5.2 Error: command not recognized');
     if (args === undefined || !isDomainOrLiteral(args)) return this.reply(501, `5.5.4 Syntax: ${verb} hostname`);
     // A new greeting resets the transaction (RFC 5321 §4.1.4).
-    await this.resetTransaction();
+    await this.intake.reset();
     this.helo = args;
     this.extended = verb !== 'HELO';
     if (!this.extended) return this.reply(250, this.options.hostname);
@@ -290,7 +231,7 @@ export class Session {
 
   private async mail(args: string | undefined): Promise<void> {
     if (this.helo === undefined) return this.needHello();
-    if (this.transaction) return this.reply(503, '5.5.1 Error: nested MAIL command');
+    if (this.intake.transaction) return this.reply(503, '5.5.1 Error: nested MAIL command');
     if (this.authenticator && this.user === undefined) return this.reply(530, '5.7.0 Authentication required');
     if (args === undefined || args.slice(0, 5).toUpperCase() !== 'FROM:') {
       return this.reply(501, '5.5.4 Syntax: MAIL FROM:<address>');
@@ -305,7 +246,7 @@ export class Session {
     if (path.value.nonAscii && !smtputf8) return this.needSmtputf8();
     const hook = await this.backend.mail?.(path.value.address, params.value);
     if (hook && hook.code >= 400) return this.replySpec(hook);
-    this.transaction = {
+    this.intake.transaction = {
       mailFrom: path.value.address,
       mailParams: params.value,
       smtputf8,
@@ -318,9 +259,9 @@ export class Session {
 
   private async rcpt(args: string | undefined): Promise<void> {
     if (this.helo === undefined) return this.needHello();
-    const transaction = this.transaction;
+    const transaction = this.intake.transaction;
     if (!transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
-    if (this.incoming) return this.reply(503, '5.5.1 Error: RCPT after BDAT');
+    if (this.intake.chunking) return this.reply(503, '5.5.1 Error: RCPT after BDAT');
     if (args === undefined || args.slice(0, 3).toUpperCase() !== 'TO:') {
       return this.reply(501, '5.5.4 Syntax: RCPT TO:<address>');
     }
@@ -347,221 +288,22 @@ export class Session {
   private async data(args: string | undefined): Promise<void> {
     if (args !== undefined) return this.reply(501, '5.5.4 Syntax: DATA');
     if (this.helo === undefined) return this.needHello();
-    const transaction = this.transaction;
-    if (!transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
-    // RFC 3030 §3: one transaction uses DATA or BDAT, never both.
-    if (this.incoming) return this.reply(503, '5.5.1 Error: DATA after BDAT');
-    if (transaction.recipients.length === 0) return this.reply(554, '5.5.1 Error: no valid recipients');
-    const sink = await this.openSink(transaction);
-    if (!sink) return this.replySpec(LOCAL_ERROR);
-    this.incoming = { sink, size: 0, refusal: undefined, chunked: false };
-    this.reader.startData();
-    this.reply(354, 'End data with <CR><LF>.<CR><LF>');
+    if (!this.intake.transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
+    return this.intake.data();
   }
 
-  /** BDAT size [LAST] (RFC 3030 §2): the chunk follows the command at once, so even a refused one is read. */
   private async bdat(args: string | undefined): Promise<void> {
     if (!this.options.full) return this.notImplemented();
     const match = /^(\d{1,15})( LAST)?$/i.exec(args ?? '');
     // Without a size there is no telling where a chunk would end: what follows is read as commands.
     if (!match) return this.reply(501, '5.5.4 Syntax: BDAT chunk-size [LAST]');
-    const size = Number(match[1]);
-    const refuse = (code: number, text: string): void => {
-      this.reply(code, text);
-      this.skipChunk(size);
-    };
-    if (this.helo === undefined) return refuse(503, `5.5.1 Error: send ${this.helloVerbs()} first`);
-    const transaction = this.transaction;
-    if (!transaction) return refuse(503, '5.5.1 Error: need MAIL command');
-    if (transaction.recipients.length === 0) return refuse(554, '5.5.1 Error: no valid recipients');
-    if (!this.incoming) {
-      const sink = await this.openSink(transaction);
-      if (!sink) {
-        // A transaction that lost a chunk cannot go on: the next chunk would be taken for the first.
-        this.replySpec(LOCAL_ERROR);
-        this.skipChunk(size);
-        return this.resetTransaction();
-      }
-      this.incoming = { sink, size: 0, refusal: undefined, chunked: true };
-    }
-    this.chunk = { size, last: match[2] !== undefined, discard: false };
-    this.reader.startChunk(size);
-  }
-
-  private skipChunk(size: number): void {
-    this.chunk = { size, last: false, discard: true };
-    this.reader.startChunk(size);
-  }
-
-  private async chunkEnd(): Promise<void> {
-    const chunk = this.chunk!;
-    this.chunk = undefined;
-    if (chunk.discard) return;
-    this.options.onTranscript?.('C', `[${chunk.size} octets of chunk data]`);
-    const incoming = this.incoming!;
-    if (chunk.last || incoming.refusal) return this.finishMessage(chunk.last);
-    this.reply(250, `2.0.0 ${chunk.size} octets received`);
-  }
-
-  /** The backend's sink, with the Received field already in it; undefined (and 451) when that fails. */
-  private async openSink(transaction: Transaction): Promise<MessageSink | undefined> {
-    let sink: MessageSink | undefined;
-    try {
-      sink = await this.backend.open();
-      if (this.options.received) await sink.write(Buffer.from(this.receivedField(transaction), 'utf8'));
-      return sink;
-    } catch {
-      await sink?.abort().catch(() => undefined);
-      return undefined;
-    }
-  }
-
-  private receivedField(transaction: Transaction): string {
-    const protocol = protocolWord({
-      lmtp: this.options.protocol === 'lmtp',
-      extended: this.extended,
-      smtputf8: transaction.smtputf8,
-      tls: this.secure,
-      authenticated: this.user !== undefined,
-    });
-    return receivedField({
-      helo: this.helo ?? '',
-      remoteHost: this.connection.remoteHost,
-      remoteAddress: this.connection.remoteAddress,
-      hostname: this.options.hostname,
-      protocol,
-      id: receivedId(),
-      recipients: transaction.recipients,
-      date: this.options.now?.() ?? new Date(),
-    });
-  }
-
-  private async messageBytes(bytes: Buffer): Promise<void> {
-    const incoming = this.incoming!;
-    incoming.size += bytes.length;
-    if (!incoming.sink) return;
-    // Past the limit the message is refused; stop writing so a runaway client cannot fill the disk.
-    const limit = this.options.sizeLimit;
-    if (limit > 0 && incoming.size > limit) return this.refuseIncoming(TOO_BIG);
-    try {
-      await incoming.sink.write(bytes);
-    } catch {
-      await this.refuseIncoming(LOCAL_ERROR);
-    }
-  }
-
-  private async refuseIncoming(refusal: ReplySpec): Promise<void> {
-    const incoming = this.incoming!;
-    incoming.refusal = refusal;
-    const sink = incoming.sink;
-    incoming.sink = undefined;
-    await sink?.abort();
-  }
-
-  private async messageEnd(bareLineEnding: boolean): Promise<void> {
-    const incoming = this.incoming!;
-    this.options.onTranscript?.('C', `[${incoming.size} octets of message data]`);
-    if (!incoming.refusal && bareLineEnding) await this.refuseIncoming(BARE_LINE_ENDING);
-    await this.finishMessage(true);
-  }
-
-  /**
-   * Ends the transaction: delivers the message, or replies with its refusal
-   * (`final`: after the whole message, so LMTP answers once per recipient;
-   * otherwise after a refused BDAT chunk, one reply). Then the backend's reset.
-   */
-  private async finishMessage(final: boolean): Promise<void> {
-    const incoming = this.incoming!;
-    const transaction = this.transaction!;
-    this.incoming = undefined;
-    this.transaction = undefined;
-    const mark = this.output.length;
-    const { sink, refusal } = incoming;
-    try {
-      if (refusal || !sink) {
-        if (final) this.replyPerRecipient(transaction, refusal ?? LOCAL_ERROR);
-        else this.replySpec(refusal ?? LOCAL_ERROR);
-      } else if (this.options.protocol === 'lmtp') {
-        await this.deliverLmtp(transaction, sink);
-      } else {
-        const delivery = await this.commit(sink, this.envelope(transaction, transaction.recipients.map((_, i) => i)));
-        this.replySpec(smtpReply(delivery));
-      }
-    } finally {
-      await this.backend.reset?.();
-    }
-    const reply = this.output.slice(mark).split('\r\n')[0] ?? '';
-    if (reply.startsWith('2')) this.junk = 0;
-    this.options.onLog?.({
-      type: 'message',
-      remoteAddress: this.connection.remoteAddress,
-      mailFrom: transaction.mailFrom,
-      recipients: [...transaction.recipients],
-      size: incoming.size,
-      reply,
-    });
-  }
-
-  /** The backend's outcome; a failed commit is a local error, and the message is forgotten. */
-  private async commit(sink: MessageSink, envelope: Envelope): Promise<Delivery> {
-    try {
-      return await sink.commit(envelope);
-    } catch {
-      await sink.abort();
-      return { kind: 'refused', reply: LOCAL_ERROR };
-    }
-  }
-
-  /** RFC 2033 §4.2: after the data, one reply for each recipient that RCPT accepted. */
-  private async deliverLmtp(transaction: Transaction, sink: MessageSink): Promise<void> {
-    const outcomes = transaction.recipients.map((address) => this.options.lmtpDeliveryReply?.(address));
-    const delivered = outcomes.flatMap((outcome, i) => (outcome && outcome.code >= 400 ? [] : [i]));
-    let delivery: Delivery | undefined;
-    if (delivered.length > 0) {
-      delivery = await this.commit(sink, this.envelope(transaction, delivered));
-    } else {
-      await sink.abort();
-    }
-    let next = 0; // the index in the backend's envelope (only the recipients it was given)
-    transaction.recipients.forEach((address, i) => {
-      const outcome = outcomes[i];
-      if (outcome && outcome.code >= 400) return this.replySpec(outcome);
-      const reply = delivery ? lmtpReply(delivery, next++, address) : LOCAL_ERROR;
-      this.replySpec(outcome && reply.code < 400 ? outcome : reply);
-    });
-  }
-
-  private envelope(transaction: Transaction, indices: readonly number[]): Envelope {
-    return {
-      protocol: this.options.protocol,
-      helo: this.helo ?? '',
-      mailFrom: transaction.mailFrom,
-      mailParams: transaction.mailParams,
-      recipients: indices.map((i) => transaction.recipients[i]!),
-      rcptParams: indices.map((i) => transaction.rcptParams[i]!),
-      ...(this.secure ? { tls: true } : {}),
-      ...(this.user !== undefined ? { authenticatedUser: this.user } : {}),
-    };
-  }
-
-  /** SMTP answers the data once; LMTP once per accepted recipient. */
-  private replyPerRecipient(transaction: Transaction, spec: ReplySpec): void {
-    const count = this.options.protocol === 'lmtp' ? transaction.recipients.length : 1;
-    for (let i = 0; i < count; i++) this.replySpec(spec);
-  }
-
-  /** Forgets the transaction and a half-sent BDAT message; the backend is told. */
-  private async resetTransaction(): Promise<void> {
-    const sink = this.incoming?.sink;
-    this.incoming = undefined;
-    this.transaction = undefined;
-    await sink?.abort();
-    await this.backend.reset?.();
+    const early = this.helo === undefined ? { code: 503, text: `5.5.1 Error: send ${this.helloVerbs()} first` } : undefined;
+    return this.intake.bdat(Number(match[1]), match[2] !== undefined, early);
   }
 
   private async rset(args: string | undefined): Promise<void> {
     if (args !== undefined) return this.reply(501, '5.5.4 Syntax: RSET');
-    await this.resetTransaction();
+    await this.intake.reset();
     this.reply(250, '2.0.0 Ok');
   }
 
@@ -598,7 +340,7 @@ export class Session {
     if (!authenticator) return this.notImplemented();
     if (this.helo === undefined) return this.needHello();
     if (this.user !== undefined) return this.reply(503, '5.5.1 Error: already authenticated');
-    if (this.transaction) return this.reply(503, '5.5.1 Error: MAIL transaction in progress');
+    if (this.intake.transaction) return this.reply(503, '5.5.1 Error: MAIL transaction in progress');
     if (!this.authAllowed()) return this.reply(530, '5.7.0 Must issue a STARTTLS command first');
     const match = /^([A-Za-z0-9_-]{1,20})(?: (\S+))?$/.exec(args ?? '');
     if (!match) return this.reply(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');
