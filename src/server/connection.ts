@@ -17,7 +17,7 @@ export interface ConnectionOptions {
   readonly idleTimeoutMs: number;
   /** The same inside message data, between two chunks (RFC 5321 §4.5.3.2: 3 minutes per block); default the idle timeout. */
   readonly dataTimeoutMs?: number | undefined;
-  /** After our last reply, how long the client gets to close before we drop it. */
+  /** After our last reply, how long the client gets to close before we drop it; 0: drop once the reply is flushed (pipes). */
   readonly lingerMs?: number;
   /** Makes the server's TLS socket over the plain one after STARTTLS's 220; without it STARTTLS cannot work. */
   readonly upgrade?: ((socket: Socket) => TLSSocket) | undefined;
@@ -175,12 +175,14 @@ class Connection {
     };
     wire.end();
     wire.resume();
-    // The client has closed its side already: nothing to wait for once our last reply is out.
-    if (wire.readableEnded) {
+    const lingerMs = this.options.lingerMs ?? DEFAULT_LINGER_MS;
+    // The client has closed its side already, or it is a pipe (no reset to fear): done once our last reply is out.
+    if (wire.readableEnded || lingerMs === 0) {
       if (wire.writableFinished) return destroy();
       wire.once('finish', destroy);
+      if (lingerMs === 0) return;
     }
-    this.lingerTimer = setTimeout(destroy, this.options.lingerMs ?? DEFAULT_LINGER_MS);
+    this.lingerTimer = setTimeout(destroy, lingerMs);
     this.lingerTimer.unref();
   }
 

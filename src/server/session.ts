@@ -26,6 +26,7 @@
 import { Authenticator, AUTH_SUCCEEDED, type AuthOutcome } from './auth.js';
 import type { Backend, BackendSession, ConnectionInfo } from './backend.js';
 import { CommandReader, type ReaderEvent } from './command-reader.js';
+import { LOCAL_ERROR } from './delivery-reply.js';
 import { isDomainOrLiteral, parseParams, parsePath } from './envelope-syntax.js';
 import { advertisedExtensions, checkMailParams, checkRcptParams, type Offer } from './extensions.js';
 import { Intake } from './intake.js';
@@ -244,7 +245,7 @@ export class Session {
     if (refusal) return this.replySpec(refusal);
     const smtputf8 = params.value['SMTPUTF8'] === true;
     if (path.value.nonAscii && !smtputf8) return this.needSmtputf8();
-    const hook = await this.backend.mail?.(path.value.address, params.value);
+    const hook = await this.ask(() => this.backend.mail?.(path.value.address, params.value));
     if (hook && hook.code >= 400) return this.replySpec(hook);
     this.intake.transaction = {
       mailFrom: path.value.address,
@@ -277,7 +278,7 @@ export class Session {
     }
     const testHook = this.options.refuseRecipient?.(path.value.address);
     if (testHook && testHook.code >= 400) return this.replySpec(testHook);
-    const hook = (await this.backend.rcpt?.(path.value.address, params.value)) ?? testHook;
+    const hook = (await this.ask(() => this.backend.rcpt?.(path.value.address, params.value))) ?? testHook;
     if (hook && hook.code >= 400) return this.replySpec(hook);
     transaction.recipients.push(path.value.address);
     transaction.rcptParams.push(params.value);
@@ -365,6 +366,17 @@ export class Session {
     }
     this.replySpec(outcome.reply);
     this.countError(outcome.reply.code);
+  }
+
+  /** A backend hook's answer; one that throws is a local error (451), and the session goes on. */
+  private async ask(hook: () => Promise<ReplySpec | undefined> | ReplySpec | undefined): Promise<ReplySpec | undefined> {
+    try {
+      return await hook();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.onLog?.({ type: 'error', remoteAddress: this.connection.remoteAddress, message });
+      return LOCAL_ERROR;
+    }
   }
 
   private notImplemented(): void {

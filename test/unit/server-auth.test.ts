@@ -3,7 +3,7 @@
  * SASL steps, then the session's replies. The wait after a failure is a
  * fake that records what it was asked for; nothing measures time.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeResponse, serverExchange } from '../../src/sasl/server.js';
 import { startSession } from '../helpers/memory-backend.js';
 
@@ -139,5 +139,23 @@ describe('AUTH in the session', () => {
   it('answers 454 when the checker itself fails', async () => {
     const { say } = startSession({ tls: 'implicit', auth: { verify: async () => Promise.reject(new Error('no')) } });
     expect(await say(`EHLO c.test\r\nAUTH PLAIN ${b64('\0ann\0pw')}\r\n`)).toMatch(/454 4\.7\.0 Temporary authentication failure\r\n$/);
+  });
+});
+
+describe('the real wait after a failed AUTH', () => {
+  it('is a timer: the 535 comes once 1 s has passed (fake timers, nothing measured)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { say } = startSession({ tls: 'implicit', auth: { verify: async () => false } });
+      await say('EHLO c.test\r\n');
+      let reply: string | undefined;
+      void say(`AUTH PLAIN ${b64('\0ann\0pw')}\r\n`).then((text) => (reply = text));
+      await vi.advanceTimersByTimeAsync(999);
+      expect(reply).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(reply).toBe('535 5.7.8 Error: authentication failed\r\n');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -96,3 +96,21 @@ describe('the Received field', () => {
     expect(backend.committed).toHaveLength(1);
   });
 });
+
+describe('a backend hook that throws', () => {
+  it('is a local error (451) for that command, and the session goes on', async () => {
+    const { backend, say, session } = startSession();
+    backend.mailReply = () => {
+      throw new Error('database down');
+    };
+    expect(await say('EHLO client.test\r\nMAIL FROM:<a@b.test>\r\n')).toMatch(/\r\n451 4\.3\.0 Error: local error in processing\r\n$/);
+    backend.mailReply = undefined;
+    backend.rcptReply = () => {
+      throw new Error('database down');
+    };
+    expect(await say('MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\n')).toBe(
+      '250 2.1.0 Ok\r\n451 4.3.0 Error: local error in processing\r\n',
+    );
+    expect(session.closed).toBe(false);
+  });
+});
