@@ -126,6 +126,7 @@ export async function listenForSessions(listener: Listener, host: string, port: 
     // TLS from the first byte (RFC 8314): the same wrapping as STARTTLS, before the greeting.
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
     const secure = upgradeToTls(socket, implicit);
     const handshake = setTimeout(() => secure.destroy(), listener.connection.idleTimeoutMs);
     const failed = (error: Error): void => {

@@ -168,6 +168,18 @@ describe('STARTTLS', () => {
     ]);
   });
 
+  it('with implicit TLS, logs a client that does not speak TLS and goes on serving', async () => {
+    const settings = config({ tls: { context: tlsContext(), implicit: true } });
+    const server = await serve(settings);
+    const { socket, reader } = await open(server.port);
+    socket.write('EHLO c.test\r\n');
+    await reader.closed();
+    const tls = tlsConnect({ host: '127.0.0.1', port: server.port, ca: certs.ca, servername: 'localhost' });
+    sockets.push(tls);
+    expect(await new ReplyReader(tls).reply()).toBe('220 mx.test ESMTP outbox\r\n');
+    expect(settings.events).toContainEqual(expect.objectContaining({ type: 'error', remoteAddress: '127.0.0.1' }));
+  });
+
   it('logs a failed handshake and goes on serving', async () => {
     const settings = config({ tls: { context: tlsContext(), implicit: false } });
     const server = await serve(settings);
