@@ -121,7 +121,8 @@ export async function listenForSessions(listener: Listener, host: string, port: 
   };
 
   const implicit = listener.implicitTls;
-  const server = createTcpServer((socket) => {
+  // Half-open allowed: a client that sends QUIT and closes its side at once still gets its 221 (connection.ts ends ours).
+  const server = createTcpServer({ allowHalfOpen: true }, (socket) => {
     if (!implicit) return accept(socket);
     // TLS from the first byte (RFC 8314): the same wrapping as STARTTLS, before the greeting.
     sockets.add(socket);

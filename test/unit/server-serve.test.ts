@@ -80,6 +80,18 @@ describe('startServer', () => {
     ]);
   });
 
+  it('answers a client that sends QUIT and closes its side at once', async () => {
+    const server = await serve(config());
+    const { socket, reader } = await open(server.port);
+    socket.end('NOOP\r\nQUIT\r\n');
+    expect(await reader.replies(3)).toEqual([
+      '220 mx.test ESMTP outbox\r\n',
+      '250 2.0.0 Ok\r\n',
+      '221 2.0.0 mx.test closing connection\r\n',
+    ]);
+    await reader.closed();
+  });
+
   it('greets a connection beyond maxSessions with 421 and closes it', async () => {
     const server = await serve(config({ maxSessions: 1 }));
     const first = await open(server.port);
