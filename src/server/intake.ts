@@ -24,8 +24,6 @@ export interface IntakeHost {
   facts(): { helo: string; extended: boolean; secure: boolean; user: string | undefined };
   reply(code: number, text: string): void;
   replySpec(spec: ReplySpec): void;
-  /** A message was delivered (the junk command count starts again). */
-  delivered(): void;
 }
 
 /** The message being received, after 354 or from the first BDAT on. */
@@ -205,7 +203,6 @@ export class Intake {
     }
     for (const reply of replies) this.host.replySpec(reply);
     const first = replies[0]!;
-    if (first.code < 300) this.host.delivered();
     this.host.options.onLog?.({
       type: 'message',
       remoteAddress: this.host.connection.remoteAddress,

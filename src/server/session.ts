@@ -16,7 +16,8 @@
  * errors (500-504, 530, 535, 538, 555 from the session itself, not a
  * backend's refusal of a recipient) the session says 421 and closes, and so
  * it does after `maxJunkCommands` (100) NOOP, RSET, VRFY, HELP or hello
- * commands without a message delivered in between.
+ * commands without an accepted MAIL in between (a client that sends mail,
+ * even mail that is then refused, is not idling).
  *
  * STARTTLS (RFC 3207) is the connection's job; the session answers 220,
  * drops every byte the client sent after the command in the clear (the
@@ -82,9 +83,6 @@ export class Session {
       facts: () => ({ helo: this.helo ?? '', extended: this.extended, secure: this.secure, user: this.user }),
       reply: (code, text) => this.reply(code, text),
       replySpec: (spec) => this.replySpec(spec),
-      delivered: () => {
-        this.junk = 0;
-      },
     });
     this.handlers = new Map<string, Handler>([
       ['EHLO', (args) => this.hello('EHLO', args)],
@@ -254,6 +252,7 @@ export class Session {
       recipients: [],
       rcptParams: [],
     };
+    this.junk = 0;
     if (hook) return this.replySpec(hook);
     this.reply(250, '2.1.0 Ok');
   }

@@ -27,9 +27,9 @@ describe('limits', () => {
     expect(session.closed).toBe(false);
   });
 
-  it('allows 100 commands that move no mail, and the count starts again after a message', async () => {
+  it('allows 100 commands that move no mail, and the count starts again at each accepted MAIL', async () => {
     const { session, say } = startSession({ maxErrors: 1000 });
-    await say('EHLO c.test\r\n' + 'NOOP\r\n'.repeat(98) + 'MAIL FROM:<>\r\nRCPT TO:<a@b.test>\r\nDATA\r\nx\r\n.\r\n');
+    await say('EHLO c.test\r\n' + 'NOOP\r\n'.repeat(98) + 'MAIL FROM:<>\r\nRCPT TO:<a@b.test>\r\n');
     expect(await say('RSET\r\n'.repeat(100))).toBe('250 2.0.0 Ok\r\n'.repeat(100));
     expect(await say('VRFY a\r\nNOOP\r\n')).toBe('421 4.7.0 Error: too many commands without mail, closing connection\r\n');
     expect(session.closed).toBe(true);
