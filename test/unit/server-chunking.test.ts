@@ -3,6 +3,7 @@
  * for byte, pipelined with the envelope, and refused chunks still read so
  * their octets are never taken for commands.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { startSession, withoutReceivedId } from '../helpers/memory-backend.js';
 import { splits } from '../helpers/splits.js';
@@ -95,5 +96,37 @@ describe('BDAT', () => {
   it('is not offered by the capture server (502, as before)', async () => {
     const { say } = startSession({ full: false, received: false });
     expect(await say('EHLO c.test\r\nBDAT 1 LAST\r\n')).toMatch(/502 5\.5\.1 Error: command not implemented\r\n$/);
+  });
+});
+
+describe('BDAT, property', () => {
+  it('any octets, cut into any chunks, sent in any pieces, arrive unchanged', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { maxLength: 8 }),
+        async (chunks, cuts) => {
+          const { backend, say } = startSession();
+          const wire = Buffer.concat([
+            Buffer.from(ENVELOPE),
+            ...chunks.flatMap((chunk, i) => [
+              Buffer.from(`BDAT ${chunk.length}${i === chunks.length - 1 ? ' LAST' : ''}\r\n`),
+              Buffer.from(chunk),
+            ]),
+            Buffer.from('NOOP\r\n'),
+          ]);
+          let output = '';
+          let at = 0;
+          for (const cut of [...cuts, wire.length]) {
+            output += await say(wire.subarray(at, Math.min(wire.length, at + cut)));
+            at = Math.min(wire.length, at + cut);
+          }
+          if (at < wire.length) output += await say(wire.subarray(at));
+          expect(output).toMatch(/250 2\.0\.0 Ok: queued as M1\r\n250 2\.0\.0 Ok\r\n$/);
+          expect(Buffer.from(body(backend.committed[0]!.data), 'latin1')).toEqual(Buffer.concat(chunks.map((c) => Buffer.from(c))));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
