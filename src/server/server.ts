@@ -33,8 +33,6 @@ export async function startServer(config: ServerConfig, listen: { host: string; 
     idleTimeoutMs: config.idleTimeoutMs,
     dataTimeoutMs: config.dataTimeoutMs,
     upgrade: tls && !tls.implicit ? (socket) => upgradeToTls(socket, tls) : undefined,
-    onError: (error) => config.onLog?.({ type: 'error', remoteAddress: '', message: describe(error) }),
-    onTlsError: (error) => config.onLog?.({ type: 'error', remoteAddress: '', message: `TLS handshake failed: ${error.message}` }),
   };
   const server = await listenForSessions(
     {
@@ -113,7 +111,20 @@ export async function listenForSessions(listener: Listener, host: string, port: 
     const info = connectionInfo(socket, listener.session.protocol);
     const session = new Session(listener.session, listener.backend, info);
     onLog?.({ type: 'session', remoteAddress: info.remoteAddress, phase: 'start' });
-    const running = serveConnection(socket, session, listener.connection).then(() => {
+    // Faults and failed handshakes are logged with the client's address.
+    const logError = (message: string): void => onLog?.({ type: 'error', remoteAddress: info.remoteAddress, message });
+    const options: ConnectionOptions = {
+      ...listener.connection,
+      onError: (error) => {
+        listener.connection.onError?.(error);
+        logError(describe(error));
+      },
+      onTlsError: (error) => {
+        listener.connection.onTlsError?.(error);
+        logError(`TLS handshake failed: ${error.message}`);
+      },
+    };
+    const running = serveConnection(socket, session, options).then(() => {
       onLog?.({ type: 'session', remoteAddress: info.remoteAddress, phase: 'end' });
     });
     sessions.add(running);
