@@ -28,13 +28,25 @@ const CANCELLED: ReplySpec = { code: 501, text: '5.7.0 Authentication aborted' }
 const BAD_BASE64: ReplySpec = { code: 501, text: '5.5.2 Error: invalid base64 data' };
 const BAD_MESSAGE: ReplySpec = { code: 501, text: '5.5.2 Error: malformed authentication message' };
 
-export type Sleep = (ms: number) => Promise<void>;
+/** Waits `ms`, or less when `signal` aborts (the client is gone: nobody is left to slow down). */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 
 export class Authenticator {
   private exchange: SaslServerExchange | undefined;
   private failures = 0;
+  private readonly gone = new AbortController();
 
   constructor(
     private readonly auth: ServerAuth,
@@ -52,6 +64,11 @@ export class Authenticator {
     if (!exchange) return undefined;
     this.exchange = exchange;
     return this.step(exchange.start(initialResponse));
+  }
+
+  /** The connection is gone: a wait in progress ends now, so closing the server never waits for it. */
+  hangUp(): void {
+    this.gone.abort();
   }
 
   /** Forgets an exchange the client broke off (an over-long line). */
@@ -84,7 +101,7 @@ export class Authenticator {
   private async fail(reply: ReplySpec, user?: string): Promise<AuthOutcome> {
     const delay = Math.min(FIRST_FAILURE_DELAY_MS * 2 ** this.failures, MAX_FAILURE_DELAY_MS);
     this.failures++;
-    await this.sleep(delay);
+    await this.sleep(delay, this.gone.signal);
     return user === undefined ? { kind: 'failure', reply } : { kind: 'failure', reply, user };
   }
 }

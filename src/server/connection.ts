@@ -192,6 +192,7 @@ class Connection {
     this.finished = true;
     this.clearTimer();
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.session.hangUp();
     this.work = this.work
       .then(() => this.session.end())
       .catch((error: unknown) => this.options.onError?.(error))

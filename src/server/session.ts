@@ -151,6 +151,16 @@ export class Session {
     await this.intake.reset();
   }
 
+  /**
+   * The connection is gone, said while a command may still be in progress
+   * (the connection calls `end()` once it is over): stop reading, and cut
+   * short a wait after a failed AUTH.
+   */
+  hangUp(): void {
+    this.closing = true;
+    this.authenticator?.hangUp();
+  }
+
   /** The connection is gone: forget a half-received message. */
   async end(): Promise<void> {
     this.closing = true;

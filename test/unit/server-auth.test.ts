@@ -159,3 +159,22 @@ describe('the real wait after a failed AUTH', () => {
     }
   });
 });
+
+describe('a client that leaves during the wait', () => {
+  it('cuts the wait short, so closing the server never waits for it (fake timers, none advanced)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { say, session } = startSession({ tls: 'implicit', auth: { verify: async () => false } });
+      await say('EHLO c.test\r\n');
+      let settled = false;
+      const pending = say(`AUTH PLAIN ${b64('\0ann\0pw')}\r\n`).then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      session.hangUp();
+      await pending;
+      expect(settled).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
