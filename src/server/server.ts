@@ -107,7 +107,10 @@ export async function listenForSessions(listener: Listener, host: string, port: 
   const accept = (socket: Socket): void => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    if (sessions.size >= listener.maxSessions) return refuseConnection(socket, listener.onTranscript);
+    if (sessions.size >= listener.maxSessions) {
+      onLog?.({ type: 'error', remoteAddress: plainAddress(socket.remoteAddress), message: `too many sessions (${listener.maxSessions}): connection refused with 421` });
+      return refuseConnection(socket, listener.onTranscript);
+    }
     const info = connectionInfo(socket, listener.session.protocol);
     const session = new Session(listener.session, listener.backend, info);
     onLog?.({ type: 'session', remoteAddress: info.remoteAddress, phase: 'start' });

@@ -93,12 +93,14 @@ describe('startServer', () => {
   });
 
   it('greets a connection beyond maxSessions with 421 and closes it', async () => {
-    const server = await serve(config({ maxSessions: 1 }));
+    const settings = config({ maxSessions: 1 });
+    const server = await serve(settings);
     const first = await open(server.port);
     expect(await first.reader.reply()).toMatch(/^220 /);
     const second = await open(server.port);
     expect(await second.reader.reply()).toBe('421 4.3.2 Too many connections, try again later\r\n');
     await second.reader.closed();
+    expect(settings.events).toContainEqual({ type: 'error', remoteAddress: '127.0.0.1', message: 'too many sessions (1): connection refused with 421' });
   });
 
   it('says 421 after the idle timeout between commands', async () => {
