@@ -15,6 +15,8 @@ import { listenForSessions } from './server.js';
 import { SESSION_DEFAULTS, type SessionOptions } from './session.js';
 
 export type { CapturedMessage } from './capture.js';
+/** The product server lives in server.ts; re-exported so either module can be imported for it. */
+export { serveStreams, startServer } from './server.js';
 export type { ReplySpec } from './reply.js';
 
 export interface CaptureServerOptions {
