@@ -64,4 +64,10 @@ export interface RunningServer {
   readonly host: string;
   readonly port: number;
   close(): Promise<void>;
+  /**
+   * Optional (SIGTERM in `outbox serve`): stops accepting connections, lets
+   * the open sessions end on their own for up to `graceMs`, then closes as
+   * `close()` does.
+   */
+  drain?(graceMs: number): Promise<void>;
 }

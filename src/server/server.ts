@@ -158,15 +158,23 @@ export async function listenForSessions(listener: Listener, host: string, port: 
   });
   await listen(server, host, port);
   const address = server.address() as AddressInfo;
+  const close = async (graceMs: number): Promise<void> => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([Promise.all(sessions), grace]);
+      clearTimeout(timer);
+    }
+    for (const socket of sockets) socket.destroy();
+    await closed;
+    await Promise.all(sessions);
+  };
   return {
     host: address.address,
     port: address.port,
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-      await Promise.all(sessions);
-    },
+    close: () => close(0),
+    drain: (graceMs) => close(graceMs),
   };
 }
 

@@ -123,6 +123,20 @@ describe('startServer', () => {
     expect(settings.backend.committed).toEqual([]);
   });
 
+  it('drains: no new connection, a session mid-DATA still ends with its 250', async () => {
+    const settings = config();
+    const server = await serve(settings);
+    const { socket, reader } = await open(server.port);
+    socket.write('EHLO c.test\r\nMAIL FROM:<>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n');
+    await reader.replies(5);
+    const drained = server.drain!(10_000);
+    await expect(open(server.port)).rejects.toThrow();
+    socket.write('hi\r\n.\r\nQUIT\r\n');
+    expect(await reader.replies(2)).toEqual(['250 2.0.0 Ok: queued as M1\r\n', '221 2.0.0 mx.test closing connection\r\n']);
+    await drained;
+    expect(settings.backend.committed).toHaveLength(1);
+  });
+
   it('survives a client that vanishes mid-data', async () => {
     const settings = config();
     const server = await serve(settings);
