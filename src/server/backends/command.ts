@@ -1,0 +1,191 @@
+/**
+ * The command backend (`outbox serve --command=CMD`), msmtpd's pipe: each
+ * message is written to the standard input of `/bin/sh -c LINE`, where LINE
+ * is CMD with its FIRST `%F` replaced by the envelope sender and each
+ * recipient appended, as msmtpd builds it (the null sender `<>` is passed as
+ * MAILER-DAEMON, as msmtpd does), so existing msmtpd command lines keep working.
+ *
+ * Addresses reach a shell, so each is checked AND quoted:
+ * - checked against msmtpd's own whitelist since its 1.8.19 fix,
+ *   `[A-Za-z0-9.@_+/=-]` with no leading "-": nothing that is shell syntax,
+ *   nothing a program could read as an option (`-oQ/tmp`). An address outside
+ *   it is refused at MAIL/RCPT with 553 (RFC 5321: mailbox name not allowed),
+ *   before any data is taken;
+ * - then single-quoted anyway, so a later widening of the set stays safe.
+ *
+ * Exit status → reply, as msmtpd maps it: 0 delivered; EX_NOHOST (68),
+ * EX_UNAVAILABLE (69), EX_OSERR (71) and EX_TEMPFAIL (75) are temporary →
+ * 451; anything else → 554 naming the status. The first line the command
+ * wrote on stderr goes in the reply text (one line, trimmed), so the client
+ * sees why. A command that outlives `timeoutMs` is killed and answered 451.
+ */
+import { spawn } from 'node:child_process';
+import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink } from '../backend.js';
+import { permanentFailure, temporaryFailure } from '../backend.js';
+import type { ReplySpec } from '../reply.js';
+import { SpoolFile } from './spool-file.js';
+
+export interface CommandBackendOptions {
+  /** msmtpd's --command line, given to /bin/sh. */
+  readonly command: string;
+  /** The command is killed and the message answered 451 after this long (default 10 minutes). */
+  readonly timeoutMs?: number;
+  /** Environment of the command (default: the server's). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where the message is spooled while it arrives (default os.tmpdir()). */
+  readonly tmpDir?: string;
+}
+
+/** msmtpd's whitelist for addresses on its command line (msmtpd.c get_addr). */
+const SAFE_ADDRESS = /^[A-Za-z0-9.@_+/=][A-Za-z0-9.@_+/=-]*$/;
+/** sysexits.h codes msmtpd answers with 451: trying again later may work. */
+export const TEMPORARY_EXIT_CODES: ReadonlySet<number> = new Set([68, 69, 71, 75]);
+const DEFAULT_TIMEOUT_MS = 600_000;
+/** The longest stderr line kept for the reply text. */
+const MAX_REASON = 200;
+
+/** True when `address` may be put on a shell command line (and is no option). */
+export function isSafeCommandAddress(address: string): boolean {
+  return SAFE_ADDRESS.test(address);
+}
+
+/** POSIX shell single quoting: '…' with each ' written as '\''. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The line /bin/sh runs: the first %F becomes the sender, each recipient is appended, all quoted. */
+export function commandLineFor(command: string, mailFrom: string, recipients: readonly string[]): string {
+  const sender = mailFrom === '' ? 'MAILER-DAEMON' : mailFrom;
+  for (const address of [sender, ...recipients]) {
+    if (!isSafeCommandAddress(address)) throw new RangeError(`address not allowed on a command line: ${JSON.stringify(address)}`);
+  }
+  const index = command.indexOf('%F');
+  const line = index === -1 ? command : command.slice(0, index) + shellQuote(sender) + command.slice(index + 2);
+  return [line, ...recipients.map(shellQuote)].join(' ');
+}
+
+const UNSAFE_ADDRESS: ReplySpec = { code: 553, text: '5.1.7 Address not allowed here: only A-Z a-z 0-9 . @ _ + / = - and no leading -' };
+
+export class CommandBackend implements Backend {
+  constructor(private readonly options: CommandBackendOptions) {}
+
+  newSession(_connection?: ConnectionInfo): BackendSession {
+    return {
+      mail: (from) => (from === '' || isSafeCommandAddress(from) ? undefined : UNSAFE_ADDRESS),
+      rcpt: (to) => (isSafeCommandAddress(to) ? undefined : { ...UNSAFE_ADDRESS, text: UNSAFE_ADDRESS.text.replace('5.1.7', '5.1.3') }),
+      open: async () => new CommandSink(this.options, await SpoolFile.create(this.options.tmpDir)),
+    };
+  }
+}
+
+/**
+ * The envelope is known only at commit, so the message is spooled to a
+ * private file while it arrives and streamed from there into the command's
+ * stdin at commit (E-MailRelay's order; msmtpd starts its command before
+ * the data, but then holds the client's DATA hostage to a slow command).
+ */
+class CommandSink implements MessageSink {
+  constructor(
+    private readonly options: CommandBackendOptions,
+    private readonly spool: SpoolFile,
+  ) {}
+  write(bytes: Buffer): Promise<void> {
+    return this.spool.write(bytes);
+  }
+  async commit(envelope: Envelope): Promise<Delivery> {
+    try {
+      await this.spool.finish();
+      return await runCommand(this.options, envelope, this.spool.chunks());
+    } finally {
+      await this.spool.remove();
+    }
+  }
+  abort(): Promise<void> {
+    return this.spool.remove();
+  }
+}
+
+/** Runs the command for `envelope` with `message` on its stdin (with back-pressure) and maps its exit. */
+export function runCommand(options: CommandBackendOptions, envelope: Envelope, message: AsyncIterable<Buffer>): Promise<Delivery> {
+  let line: string;
+  try {
+    line = commandLineFor(options.command, envelope.mailFrom, envelope.recipients);
+  } catch (error) {
+    return Promise.resolve({ kind: 'refused', reply: permanentFailure((error as Error).message, 553) });
+  }
+  return new Promise<Delivery>((resolve) => {
+    const child = spawn('/bin/sh', ['-c', line], { stdio: ['pipe', 'ignore', 'pipe'], env: options.env ?? process.env, detached: true });
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      if (stderr.length < 4096) stderr += text;
+    });
+    // A command that exits without reading all its input is judged by its exit status, as msmtpd's pclose.
+    child.stdin.on('error', () => undefined);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ kind: 'refused', reply: temporaryFailure(`cannot start the pipe command: ${error.message}`) });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve(outcome(code, signal, timedOut, firstLine(stderr)));
+    });
+    void feed(child.stdin, message);
+  });
+}
+
+async function feed(stdin: NodeJS.WritableStream, message: AsyncIterable<Buffer>): Promise<void> {
+  try {
+    for await (const chunk of message) {
+      if (!stdin.write(chunk)) await new Promise<void>((resolve) => {
+        const done = (): void => {
+          stdin.off('drain', done);
+          stdin.off('close', done);
+          resolve();
+        };
+        stdin.once('drain', done);
+        stdin.once('close', done);
+      });
+    }
+  } catch {
+    // The exit status decides; a read error of the spool shows as a command that saw a short message.
+  }
+  stdin.end();
+}
+
+function outcome(code: number | null, signal: NodeJS.Signals | null, timedOut: boolean, reason: string): Delivery {
+  const why = reason === '' ? '' : `: ${reason}`;
+  if (timedOut) return { kind: 'refused', reply: temporaryFailure('Pipe command timed out') };
+  if (code === null) return { kind: 'refused', reply: permanentFailure(`Pipe command killed by ${signal ?? 'a signal'}${why}`) };
+  if (code === 0) return { kind: 'delivered', id: 'piped' };
+  if (TEMPORARY_EXIT_CODES.has(code)) return { kind: 'refused', reply: temporaryFailure(`Pipe command reported error ${code}${why}`) };
+  return { kind: 'refused', reply: permanentFailure(`Pipe command reported error ${code}${why}`) };
+}
+
+/** The first non-empty line, control characters dropped, bounded: reply text is one line. */
+export function firstLine(text: string): string {
+  const line = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/[\x00-\x1f\x7f]/g, ' ').trim().slice(0, MAX_REASON);
+}
+
+/**
+ * The command runs in its own process group (spawned detached), so a time
+ * limit kills the shell and whatever it started (a `sleep`, a hung msmtp)
+ * together; killing the shell alone would leave its children holding the
+ * pipes open.
+ */
+export function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
