@@ -102,7 +102,7 @@ function requireMailFrom(from: string | undefined): string {
   return from;
 }
 
-function rewriteSettings(account: ReadyAccount, reversePath: string): RewriteSettings {
+export function rewriteSettings(account: ReadyAccount, reversePath: string): RewriteSettings {
   return {
     setFromHeader: account.set_from_header,
     ...(account.from_full_name !== null ? { fromFullName: account.from_full_name } : {}),
