@@ -15,6 +15,11 @@ import type { Stdio } from './stdio.js';
 
 export async function main(argv: readonly string[], io: Stdio): Promise<number> {
   try {
+    // `outbox serve …` (or `outboxd`): the server has its own command line (msmtpd's options).
+    if (argv[0] === 'serve') {
+      const { runServe } = await import('./serve.js');
+      return await runServe(argv.slice(1), io);
+    }
     const outcome = parseCommandLine(argv);
     if (outcome.kind === 'printed') {
       io.writeOut(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
@@ -84,12 +89,16 @@ function reportRecipients(error: PartialDeliveryError, io: Stdio): void {
 
 /**
  * The name the program was called by: as `mailq` (a link to bin/outbox) it
- * lists the queue, as sendmail's `mailq` does; any other name (outbox,
+ * lists the queue, as sendmail's `mailq` does; as `outboxd` it is the
+ * server (`outbox serve`), as msmtpd beside msmtp; any other name (outbox,
  * sendmail) is the sendmail interface. Node keeps a symlink's own path in
  * argv[1], so the link's name is seen here.
  */
 export function argumentsForName(script: string | undefined, args: readonly string[]): string[] {
-  return script !== undefined && basename(script) === 'mailq' ? ['-bp', ...args] : [...args];
+  const name = script === undefined ? '' : basename(script);
+  if (name === 'mailq') return ['-bp', ...args];
+  if (name === 'outboxd') return ['serve', ...args];
+  return [...args];
 }
 
 /** Runs `main` against the real process. */

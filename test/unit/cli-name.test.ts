@@ -13,4 +13,8 @@ describe('argumentsForName', () => {
       expect(argumentsForName(script, ['-t'])).toEqual(['-t']);
     }
   });
+
+  it('as outboxd, a link anywhere, is the server (outbox serve) with the options given', () => {
+    expect(argumentsForName('/usr/sbin/outboxd', ['--port=2525'])).toEqual(['serve', '--port=2525']);
+  });
 });

@@ -1,0 +1,96 @@
+/**
+ * Where `outbox serve` meets the listening side of src/server: the two calls
+ * the protocol core provides, `startServer` (a listening socket) and
+ * `serveStreams` (one session on given streams, for --inetd).
+ *
+ * stand-in until the protocol core lands: the bodies below run the existing
+ * `Session` + `serveConnection` (as startCaptureServer does), without TLS or
+ * AUTH, so the CLI and its tests work now. The lead swaps this module for
+ * re-exports of src/server/listen.ts; the signatures are the core's.
+ */
+import { once } from 'node:events';
+import { createServer, Socket, type AddressInfo } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import type { ConnectionInfo } from '../server/backend.js';
+import { serveConnection } from '../server/connection.js';
+import { formatReply } from '../server/reply.js';
+import type { RunningServer, ServerConfig } from '../server/server-config.js';
+import { Session, type SessionOptions } from '../server/session.js';
+
+export type { RunningServer } from '../server/server-config.js';
+
+function sessionOptions(config: ServerConfig): SessionOptions {
+  return {
+    protocol: config.protocol,
+    hostname: config.hostname,
+    sizeLimit: config.sizeLimit,
+    maxRecipients: config.maxRecipients,
+    maxLineLength: config.maxLineLength,
+  };
+}
+
+// stand-in until the protocol core lands
+export async function startServer(config: ServerConfig, listen: { host: string; port: number }): Promise<RunningServer> {
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Promise<void>>();
+  const options = sessionOptions(config);
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const remoteAddress = socket.remoteAddress ?? '';
+    if (sessions.size >= config.maxSessions) {
+      socket.on('error', () => socket.destroy());
+      socket.end(formatReply(421, '4.3.2 Too many connections, try again later'));
+      return;
+    }
+    const info: ConnectionInfo = {
+      protocol: config.protocol,
+      remoteAddress,
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '',
+      localPort: socket.localPort ?? 0,
+    };
+    config.onLog?.({ type: 'session', remoteAddress, phase: 'start' });
+    const running = serveConnection(socket, new Session(options, config.backend, info), {
+      idleTimeoutMs: config.idleTimeoutMs,
+      onError: (error) => config.onLog?.({ type: 'error', remoteAddress, message: String(error) }),
+    });
+    sessions.add(running);
+    void running.then(() => {
+      sessions.delete(running);
+      config.onLog?.({ type: 'session', remoteAddress, phase: 'end' });
+    });
+  });
+  server.listen({ host: listen.host, port: listen.port });
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
+  const address = server.address() as AddressInfo;
+  config.onLog?.({ type: 'listening', address: address.address, port: address.port });
+  return {
+    host: address.address,
+    port: address.port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      await Promise.all(sessions);
+    },
+  };
+}
+
+// stand-in until the protocol core lands
+export async function serveStreams(config: ServerConfig, input: Readable, output: Writable, info?: ConnectionInfo): Promise<void> {
+  const session = new Session(sessionOptions(config), config.backend, info ?? { protocol: config.protocol, remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0 });
+  const write = async (text: string): Promise<void> => {
+    if (text !== '' && !output.write(text)) await once(output, 'drain');
+  };
+  try {
+    await write(session.greeting());
+    for await (const chunk of input) {
+      await write(await session.receive(chunk as Buffer));
+      if (session.closed) break;
+    }
+  } finally {
+    await session.end();
+    output.end();
+  }
+}
