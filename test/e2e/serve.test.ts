@@ -1,0 +1,217 @@
+/**
+ * The built `outbox serve` as a separate process, on loopback, port 0 (the
+ * chosen port is read from the log's "listening on ADDRESS port N" line),
+ * driven by outbox's own client, by nodemailer and by a raw SMTP dialogue.
+ * Each server is stopped by its child handle in afterEach.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
+import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
+
+let dir: string;
+const children = new Set<ChildProcess>();
+let next: CaptureServer | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'outbox-serve-e2e-'));
+});
+afterEach(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+  children.clear();
+  await next?.close();
+  next = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+const env = (): NodeJS.ProcessEnv => ({ PATH: process.env['PATH'], HOME: dir, OUTBOX_SYSTEM_CONFIG: join(dir, 'none'), OUTBOX_BACKGROUND_FLUSH: 'off' });
+
+interface Served {
+  readonly child: ChildProcess;
+  readonly port: number;
+  stderr(): string;
+}
+
+async function serve(...args: string[]): Promise<Served> {
+  const log = join(dir, 'serve.log');
+  const child = spawn(process.execPath, [OUTBOX, 'serve', '--port=0', `--log=${log}`, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  for (let i = 0; i < 200; i++) {
+    const text = existsSync(log) ? await readFile(log, 'utf8') : '';
+    const match = /listening on 127\.0\.0\.1 port (\d+)/.exec(text);
+    if (match) return { child, port: Number(match[1]), stderr: () => stderr };
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`outbox serve did not start: ${stderr}`);
+}
+
+function sendWithOutbox(port: number, from: string, to: string, body = 'hello'): ReturnType<typeof runOutbox> {
+  return runOutbox(['--host=127.0.0.1', `--port=${port}`, '--tls=off', '-f', from, to], { input: `From: ${from}\nSubject: via outbox\n\n${body}\n` });
+}
+
+/** A raw dialogue: each command is sent after the previous reply (the data as one block), the replies' lines returned. */
+async function dialogue(port: number, commands: readonly string[]): Promise<string[]> {
+  const socket = connect(port, '127.0.0.1');
+  const replies: string[] = [];
+  let buffer = '';
+  let wake: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    wake?.();
+  });
+  const reply = async (): Promise<string> => {
+    for (;;) {
+      const match = /(?:^|\r\n)(\d{3}) [^\r\n]*\r\n/.exec(buffer);
+      if (match) {
+        const end = match.index + match[0].length;
+        const text = buffer.slice(0, end).trim();
+        buffer = buffer.slice(end);
+        return text.split('\r\n').at(-1)!;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+  replies.push(await reply());
+  for (const command of commands) {
+    socket.write(`${command}\r\n`);
+    replies.push(await reply());
+  }
+  socket.end();
+  return replies;
+}
+
+describe('outbox serve --maildir', () => {
+  it('keeps a mail sent by outbox itself in new/', async () => {
+    const server = await serve(`--maildir=${join(dir, 'Maildir')}`);
+    const sent = await sendWithOutbox(server.port, 'a@b.test', 'c@d.test');
+    expect(sent.stderr).toBe('');
+    expect(sent.status).toBe(0);
+    const names = await readdir(join(dir, 'Maildir', 'new'));
+    expect(names).toHaveLength(1);
+    expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toContain('Subject: via outbox\r\n');
+  });
+
+  it('takes mail from nodemailer', async () => {
+    const server = await serve(`--maildir=${join(dir, 'Maildir')}`);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.port, secure: false, ignoreTLS: true });
+    const info = await transport.sendMail({ from: 'a@b.test', to: 'c@d.test, e@f.test', subject: 'via nodemailer', text: 'hi' });
+    transport.close();
+    expect(info.accepted).toEqual(['c@d.test', 'e@f.test']);
+    const names = await readdir(join(dir, 'Maildir', 'new'));
+    expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toContain('Subject: via nodemailer');
+  });
+
+  it('stops on SIGTERM with exit status 0', async () => {
+    const server = await serve(`--maildir=${join(dir, 'Maildir')}`);
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+describe('outbox serve --command', () => {
+  it("pipes the mail to the command with msmtpd's %F rule", async () => {
+    const script = join(dir, 'show');
+    await writeFile(script, `printf '%s\\n' "$@" > ${join(dir, 'args')}; cat > ${join(dir, 'mail')}\n`);
+    const server = await serve(`--command=sh ${script} -f %F --`);
+    const sent = await sendWithOutbox(server.port, 'a@b.test', 'c@d.test');
+    expect(sent.status).toBe(0);
+    expect(await readFile(join(dir, 'args'), 'utf8')).toBe('-f\na@b.test\n--\nc@d.test\n');
+    expect(await readFile(join(dir, 'mail'), 'utf8')).toContain('hello\r\n');
+  });
+
+  it('never lets an address become an option or shell syntax', async () => {
+    const marker = join(dir, 'pwned');
+    const script = join(dir, 'show');
+    await writeFile(script, `printf '%s\\n' "$@" >> ${join(dir, 'args')}; cat > /dev/null\n`);
+    const server = await serve(`--command=sh ${script} -f %F --`);
+    const replies = await dialogue(server.port, [
+      'EHLO client.test',
+      'MAIL FROM:<-oQ/tmp@x.test>',
+      `RCPT TO:<"$(touch ${marker})"@x.test>`,
+      'RCPT TO:<-oQ/tmp@x.test>',
+      'DATA',
+      'Subject: x\r\n\r\nbody\r\n.',
+      'QUIT',
+    ]);
+    // Whichever step refuses it (MAIL, RCPT or the end of the data), the command never runs with these words.
+    expect(replies.some((line) => /^5\d\d /.test(line))).toBe(true);
+    expect(replies.at(-2)).not.toMatch(/^250 /);
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(join(dir, 'args'))).toBe(false);
+  });
+
+  it('answers 451 for exit 75, and the client exits 75', async () => {
+    const server = await serve('--command=cat > /dev/null; echo "queue full" >&2; exit 75; :');
+    const sent = await sendWithOutbox(server.port, 'a@b.test', 'c@d.test');
+    expect(sent.status).toBe(75);
+    expect(sent.stderr).toContain('queue full');
+  });
+});
+
+describe('outbox serve --filter', () => {
+  it("refuses with 550 and the filter's first line", async () => {
+    const server = await serve(`--maildir=${join(dir, 'Maildir')}`, '--filter=echo "no spam here"; exit 1; :');
+    const sent = await sendWithOutbox(server.port, 'a@b.test', 'c@d.test');
+    expect(sent.stderr).toContain('no spam here');
+    expect(sent.status).not.toBe(0);
+    expect(await readdir(join(dir, 'Maildir', 'new'))).toEqual([]);
+  });
+});
+
+describe('outbox serve, relay and queue', () => {
+  async function config(extra = ''): Promise<string> {
+    next = await startCaptureServer({ folder: join(dir, 'captured') });
+    const file = join(dir, 'msmtprc');
+    await writeFile(file, `account default\nhost 127.0.0.1\nport ${next.port}\ntls off\nqueue_dir ${join(dir, 'queue')}\n${extra}`, { mode: 0o600 });
+    return file;
+  }
+
+  it('relays through the account (the default backend), driven by nodemailer', async () => {
+    const server = await serve('-C', await config());
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.port, secure: false, ignoreTLS: true });
+    await transport.sendMail({ from: 'a@b.test', to: 'c@d.test', subject: 'relayed', text: 'hi' });
+    transport.close();
+    const [message] = await next!.waitForMessages(1);
+    expect(message!.mailFrom).toBe('a@b.test');
+    expect(message!.raw.toString()).toContain('Subject: relayed');
+  });
+
+  it('--queue stores the mail in the queue and sends nothing now', async () => {
+    const server = await serve('--queue', '-C', await config());
+    const sent = await sendWithOutbox(server.port, 'a@b.test', 'c@d.test');
+    expect(sent.status).toBe(0);
+    const listed = await runOutbox(['--queue-list', `--queue-dir=${join(dir, 'queue')}`], { env: env() });
+    expect(listed.stdout).toContain('c@d.test');
+    expect(await next!.messages()).toEqual([]);
+  });
+});
+
+describe('outbox serve refuses to start unsafely', () => {
+  it('on a non-loopback interface without --auth: 64', async () => {
+    const result = await runOutbox(['serve', '--interface=0.0.0.0', '--maildir=' + join(dir, 'm')], { env: env() });
+    expect(result.status).toBe(64);
+    expect(result.stderr).toContain('without --auth');
+  });
+
+  it('with a TLS file it cannot read: 78 naming the file', async () => {
+    const result = await runOutbox(['serve', `--tls-cert-file=${join(dir, 'cert.pem')}`, `--tls-key-file=${join(dir, 'key.pem')}`], { env: env() });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain(join(dir, 'cert.pem'));
+  });
+});
