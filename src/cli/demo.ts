@@ -1,15 +1,16 @@
 /**
- * `npm run demo`: the whole path on one machine. Starts the capture server on
- * loopback (port 0), sends a sample mail through the built `bin/outbox` as a
- * separate process — exactly as a MUA or cron would — and shows the dialogue,
- * the envelope the server received and where the captured message is.
+ * `npm run demo`: the whole path on one machine, both ends outbox. Starts
+ * `outbox serve --maildir` on loopback (port 0, the chosen port read from its
+ * log), sends a sample mail through the built `bin/outbox` as a separate
+ * process — exactly as a MUA or cron would — shows the dialogue and the
+ * message as it landed in the Maildir, then stops the server with SIGTERM.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startCaptureServer } from '../server/listen.js';
 
 const OUTBOX = fileURLToPath(new URL('../../bin/outbox', import.meta.url));
 
@@ -49,12 +50,32 @@ function runOutbox(args: readonly string[], input: string): Promise<RunResult> {
   });
 }
 
+/** `outbox serve --maildir=DIR` on 127.0.0.1, port 0; resolves with the port once its log says it listens. */
+async function startServe(folder: string): Promise<{ child: ChildProcess; port: number }> {
+  const log = join(folder, 'serve.log');
+  const child = spawn(process.execPath, [OUTBOX, 'serve', '--port=0', `--maildir=${join(folder, 'Maildir')}`, `--log=${log}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; i < 200 && child.exitCode === null; i++) {
+    const match = existsSync(log) ? /listening on \S+ port (\d+)/.exec(await readFile(log, 'utf8')) : null;
+    if (match) return { child, port: Number(match[1]) };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error('outbox serve did not start');
+}
+
+async function stopServe(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 async function demo(): Promise<number> {
   const folder = await mkdtemp(join(tmpdir(), 'outbox-demo-'));
-  const server = await startCaptureServer({ folder, hostname: 'demo.localhost' });
+  const server = await startServe(folder);
   try {
-    const args = ['-d', `--host=${server.host}`, `--port=${server.port}`, '-f', 'demo@outbox.example', '--', 'Alice <alice@example.net>, bob@example.net'];
-    console.log(`capture server listening on ${server.host} port ${server.port}, writing to ${folder}`);
+    const args = ['-d', '--host=127.0.0.1', `--port=${server.port}`, '--tls=off', '-f', 'demo@outbox.example', '--', 'Alice <alice@example.net>, bob@example.net'];
+    console.log(`$ outbox serve --port=0 --maildir=${join(folder, 'Maildir')}   # listening on 127.0.0.1 port ${server.port}`);
     console.log(`$ outbox ${args.map((a) => (/[\s<>,]/.test(a) ? `'${a}'` : a)).join(' ')} < sample.eml\n`);
     const result = await runOutbox(args, SAMPLE_MAIL);
     process.stdout.write(result.stdout);
@@ -63,14 +84,15 @@ async function demo(): Promise<number> {
       console.error(`\noutbox exited with status ${result.status}`);
       return 1;
     }
-    const [message] = await server.waitForMessages(1, 10_000);
-    if (!message) throw new Error('the capture server has no message');
+    const newDir = join(folder, 'Maildir', 'new');
+    const [name] = await readdir(newDir);
+    if (!name) throw new Error('the Maildir has no message');
+    const message = await readFile(join(newDir, name));
     console.log('\noutbox exited with status 0 (EX_OK)');
-    console.log(`envelope: MAIL FROM:<${message.mailFrom}> to ${message.recipients.map((r) => `<${r}>`).join(', ')}`);
-    console.log(`captured ${message.size} octets in ${message.emlPath}`);
+    console.log(`delivered ${message.length} octets to ${join(newDir, name)}`);
     return 0;
   } finally {
-    await server.close();
+    await stopServe(server.child);
   }
 }
 
