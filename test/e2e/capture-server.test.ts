@@ -66,7 +66,7 @@ describe('against the capture server', () => {
     expect(result.stderr).toMatch(/temporarily refused for full@example.net: 452 4.2.2 mailbox full/);
   });
 
-  it('npm run demo: sends a sample mail and shows where it was captured', async () => {
+  it('npm run demo: sends a sample mail to outbox serve --maildir and shows where it landed', async () => {
     const demo = fileURLToPath(new URL('../../dist/cli/demo.js', import.meta.url));
     const { status, stdout } = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [demo], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -76,8 +76,8 @@ describe('against the capture server', () => {
     });
     expect(status).toBe(0);
     expect(stdout).toContain('--> MAIL FROM:<demo@outbox.example>');
-    const captured = /captured \d+ octets in (\S+)\.eml/.exec(stdout);
-    expect(captured).not.toBeNull();
-    await rm(dirname(captured![1]!), { recursive: true, force: true });
+    const delivered = /delivered \d+ octets to (\S+\/Maildir\/new\/\S+)/.exec(stdout);
+    expect(delivered).not.toBeNull();
+    await rm(dirname(dirname(dirname(delivered![1]!))), { recursive: true, force: true });
   });
 });
