@@ -11,6 +11,7 @@
 import { once } from 'node:events';
 import { createServer, Socket, type AddressInfo } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { OutboxError } from '../errors.js';
 import type { ConnectionInfo } from '../server/backend.js';
 import { serveConnection } from '../server/connection.js';
 import { formatReply } from '../server/reply.js';
@@ -20,6 +21,11 @@ import { Session, type SessionOptions } from '../server/session.js';
 export type { RunningServer } from '../server/server-config.js';
 
 function sessionOptions(config: ServerConfig): SessionOptions {
+  // The old session core has no AUTH and no TLS: serving without them would
+  // make --auth a silent open relay. Refuse until the protocol core lands.
+  if (config.auth || config.tls) {
+    throw new OutboxError('E_NOT_SUPPORTED', `${config.auth ? '--auth' : 'TLS'} needs the new protocol core, which this build does not have yet`);
+  }
   return {
     protocol: config.protocol,
     hostname: config.hostname,
@@ -31,9 +37,9 @@ function sessionOptions(config: ServerConfig): SessionOptions {
 
 // stand-in until the protocol core lands
 export async function startServer(config: ServerConfig, listen: { host: string; port: number }): Promise<RunningServer> {
+  const options = sessionOptions(config);
   const sockets = new Set<Socket>();
   const sessions = new Set<Promise<void>>();
-  const options = sessionOptions(config);
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

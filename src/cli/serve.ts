@@ -63,6 +63,7 @@ export async function runServe(argv: readonly string[], io: Stdio): Promise<numb
     return EX_OK;
   }
   const server = await startServer(config, { host: options.interface, port: options.port }).catch((error: unknown) => {
+    if (error instanceof OutboxError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new OutboxError('E_IO', `cannot listen on ${options.interface} port ${options.port}: ${code ?? (error as Error).message}`, { cause: error });
   });

@@ -202,6 +202,34 @@ describe('outbox serve, relay and queue', () => {
   });
 });
 
+describe('outbox serve --inetd', () => {
+  it('holds one session on standard input and output', async () => {
+    const child = spawn(process.execPath, [OUTBOX, 'serve', '--inetd', `--maildir=${join(dir, 'Maildir')}`], { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    let wake: (() => void) | undefined;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      wake?.();
+    });
+    const replies = async (count: number): Promise<void> => {
+      while ((out.match(/^\d{3} /gm) ?? []).length < count) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const steps = ['EHLO client.test', 'MAIL FROM:<a@b.test>', 'RCPT TO:<c@d.test>', 'DATA', 'Subject: inetd\r\n\r\nhi\r\n.', 'QUIT'];
+    await replies(1);
+    for (const [i, step] of steps.entries()) {
+      child.stdin!.write(`${step}\r\n`);
+      await replies(i + 2);
+    }
+    child.stdin!.end();
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/^221 /m);
+    const names = await readdir(join(dir, 'Maildir', 'new'));
+    expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toBe('Subject: inetd\r\n\r\nhi\r\n');
+  });
+});
+
 describe('outbox serve refuses to start unsafely', () => {
   it('on a non-loopback interface without --auth: 64', async () => {
     const result = await runOutbox(['serve', '--interface=0.0.0.0', '--maildir=' + join(dir, 'm')], { env: env() });
