@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isIP } from 'node:net';
 import { OutboxError } from '../errors.js';
 import { SERVER_DEFAULTS } from '../server/server-config.js';
+import { VERSION } from './version.js';
 
 export type ServeBackendKind = 'relay' | 'command' | 'queue' | 'maildir';
 
@@ -53,7 +54,7 @@ export function parseServeCommandLine(argv: readonly string[]): ServeParseOutcom
     program.parse([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed') return { kind: 'printed', text: printed };
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return { kind: 'printed', text: printed };
       throw new OutboxError('E_USAGE', error.message.replace(/^error: /, ''));
     }
     throw error;
@@ -65,6 +66,7 @@ function buildProgram(print: (text: string) => void): Command {
   return new Command('outbox serve')
     .description('Accept mail over SMTP or LMTP and relay it, queue it, pipe it to a command or keep it in a Maildir (msmtpd compatible).')
     .helpOption('--help', 'print this help and exit')
+    .version(`outbox serve version ${VERSION}`, '--version', 'print version information and exit')
     .exitOverride()
     .configureOutput({ writeOut: print, writeErr: () => {} })
     .option('--interface <ip>', `listen on this address (default ${DEFAULT_INTERFACE})`, DEFAULT_INTERFACE)

@@ -139,8 +139,7 @@ async function backendFor(options: ServeOptions, io: Stdio): Promise<Backend> {
 }
 
 /** msmtpd's --auth: the password from passwordeval, else the keyring, netrc or a prompt (for host "localhost"). */
-async function authFor(auth: NonNullable<ServeOptions['auth']>): Promise<ServerAuth> {
-  const deps = systemSecretDeps();
+export async function authFor(auth: NonNullable<ServeOptions['auth']>, deps = systemSecretDeps()): Promise<ServerAuth> {
   let password: string | undefined;
   if (auth.passwordeval !== undefined) {
     const output = firstOutputLine(await deps.runCommand(auth.passwordeval));

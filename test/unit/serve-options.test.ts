@@ -67,3 +67,10 @@ describe('outbox serve options', () => {
     expect(usage('--interface=localhost')).toContain('IP address');
   });
 });
+
+describe('outbox serve --help and --version', () => {
+  it('print and stop', () => {
+    expect(parseServeCommandLine(['--help'])).toMatchObject({ kind: 'printed', text: expect.stringContaining('--command <cmd>') });
+    expect(parseServeCommandLine(['--version'])).toMatchObject({ kind: 'printed', text: expect.stringMatching(/^outbox serve version /) });
+  });
+});
