@@ -12,15 +12,15 @@
  */
 import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink } from '../server/backend.js';
 import type { ReplySpec } from '../server/reply.js';
-import { spoolMessage, type Spool } from '../message/spool.js';
+import { spoolMessage, type Spool, type SpoolOptions } from '../message/spool.js';
 
 export type SpoolHandler = (spool: Spool, envelope: Envelope, connection: ConnectionInfo) => Promise<Delivery>;
 
 /** A backend whose sinks spool and then hand the spool to `handler`. */
-export function spoolingBackend(handler: SpoolHandler, checks: Pick<BackendSession, 'mail' | 'rcpt'> = {}): Backend {
+export function spoolingBackend(handler: SpoolHandler, checks: Pick<BackendSession, 'mail' | 'rcpt'> = {}, spoolOptions: SpoolOptions = {}): Backend {
   return {
     newSession(connection: ConnectionInfo): BackendSession {
-      return { ...checks, open: async () => new SpoolingSink(handler, connection) };
+      return { ...checks, open: async () => new SpoolingSink(handler, connection, spoolOptions) };
     },
   };
 }
@@ -82,8 +82,9 @@ class SpoolingSink implements MessageSink {
   constructor(
     private readonly handler: SpoolHandler,
     private readonly connection: ConnectionInfo,
+    spoolOptions: SpoolOptions,
   ) {
-    this.spooled = spoolMessage(this.channel);
+    this.spooled = spoolMessage(this.channel, spoolOptions);
     // A spool that fails (disk full) fails the writes still waiting, so the session stops sending.
     this.spooled.catch((error: unknown) => this.channel.fail(error));
   }
