@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createServer, Socket, type AddressInfo } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { OutboxError } from '../errors.js';
-import type { ConnectionInfo } from '../server/backend.js';
+import type { Backend, ConnectionInfo } from '../server/backend.js';
 import { serveConnection } from '../server/connection.js';
 import { formatReply } from '../server/reply.js';
 import type { RunningServer, ServerConfig } from '../server/server-config.js';
@@ -35,9 +35,41 @@ function sessionOptions(config: ServerConfig): SessionOptions {
   };
 }
 
+/** stand-in: one `message` log event per committed message (the core logs these itself). */
+function loggingBackend(config: ServerConfig): Backend {
+  const log = config.onLog;
+  if (!log) return config.backend;
+  return {
+    newSession(connection) {
+      const session = config.backend.newSession(connection);
+      return {
+        ...session,
+        open: async () => {
+          const sink = await session.open();
+          let size = 0;
+          return {
+            write: (bytes) => {
+              size += bytes.length;
+              return sink.write(bytes);
+            },
+            abort: () => sink.abort(),
+            commit: async (envelope) => {
+              const delivery = await sink.commit(envelope);
+              const reply = delivery.kind === 'delivered' ? `250 ${delivery.id}` : delivery.kind === 'refused' ? `${delivery.reply.code} ${delivery.reply.text}` : delivery.replies.map((r) => r.code).join(',');
+              log({ type: 'message', remoteAddress: connection.remoteAddress, mailFrom: envelope.mailFrom, recipients: envelope.recipients, size, reply });
+              return delivery;
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
 // stand-in until the protocol core lands
 export async function startServer(config: ServerConfig, listen: { host: string; port: number }): Promise<RunningServer> {
   const options = sessionOptions(config);
+  const backend = loggingBackend(config);
   const sockets = new Set<Socket>();
   const sessions = new Set<Promise<void>>();
   const server = createServer((socket) => {
@@ -57,7 +89,7 @@ export async function startServer(config: ServerConfig, listen: { host: string; 
       localPort: socket.localPort ?? 0,
     };
     config.onLog?.({ type: 'session', remoteAddress, phase: 'start' });
-    const running = serveConnection(socket, new Session(options, config.backend, info), {
+    const running = serveConnection(socket, new Session(options, backend, info), {
       idleTimeoutMs: config.idleTimeoutMs,
       onError: (error) => config.onLog?.({ type: 'error', remoteAddress, message: String(error) }),
     });
@@ -85,7 +117,7 @@ export async function startServer(config: ServerConfig, listen: { host: string; 
 
 // stand-in until the protocol core lands
 export async function serveStreams(config: ServerConfig, input: Readable, output: Writable, info?: ConnectionInfo): Promise<void> {
-  const session = new Session(sessionOptions(config), config.backend, info ?? { protocol: config.protocol, remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0 });
+  const session = new Session(sessionOptions(config), loggingBackend(config), info ?? { protocol: config.protocol, remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0 });
   const write = async (text: string): Promise<void> => {
     if (text !== '' && !output.write(text)) await once(output, 'drain');
   };

@@ -104,6 +104,9 @@ describe('outbox serve --maildir', () => {
     const names = await readdir(join(dir, 'Maildir', 'new'));
     expect(names).toHaveLength(1);
     expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toContain('Subject: via outbox\r\n');
+    const log = await readFile(join(dir, 'serve.log'), 'utf8');
+    expect(log).toContain(`message from=127.0.0.1 mailfrom=<a@b.test> recipients=c@d.test`);
+    expect(log).toContain(`reply="250 ${names[0]}"`);
   });
 
   it('takes mail from nodemailer', async () => {
