@@ -139,7 +139,8 @@ function buildProgram(print: (text: string) => void): Command {
     .option('-q, --queue-flush', 'try every queued mail now, whatever its back-off')
     .option('--queue-run', 'try the queued mails whose next attempt is due (for a timer)')
     .option('--queue-list', 'list the queued mails (also -bp, and mailq)')
-    .option('--queue-remove', 'remove the queued mails whose ids follow, without a bounce');
+    .option('--queue-remove', 'remove the queued mails whose ids follow, without a bounce')
+    .addHelpText('after', '\nServer mode (msmtpd compatible): outbox serve [options]; see outbox serve --help.');
   for (const { flags, description } of ACCOUNT_OPTIONS) program.addOption(new Option(flags, description));
   addIgnoredSendmailOptions(program);
   return program;

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -230,6 +230,16 @@ describe('outbox serve --inetd', () => {
     expect(out).toMatch(/^221 /m);
     const names = await readdir(join(dir, 'Maildir', 'new'));
     expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toBe('Subject: inetd\r\n\r\nhi\r\n');
+  });
+});
+
+describe('outboxd', () => {
+  it('a link named outboxd is outbox serve', async () => {
+    const link = join(dir, 'outboxd');
+    await symlink(OUTBOX, link);
+    const result = await runOutbox(['--version'], { env: env(), bin: link });
+    expect(result.stdout).toMatch(/^outbox serve version /);
+    expect(result.status).toBe(0);
   });
 });
 
