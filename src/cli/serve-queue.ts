@@ -6,7 +6,11 @@
  * entry is on disk (enqueue fsyncs the files and the folder). A full disk or
  * any other local failure is 451: the client keeps the mail and retries.
  * After a commit a background `outbox --queue-run` starts, as queue-enqueue
- * does for `queue always` (OUTBOX_BACKGROUND_FLUSH=off leaves it to a timer).
+ * does for `queue always` (OUTBOX_BACKGROUND_FLUSH=off leaves it to a timer),
+ * but at most one per queue folder every FLUSH_INTERVAL_MS: a server taking
+ * hundreds of mails a second must not start hundreds of processes. A mail
+ * that arrives inside the interval gets a run at its end, so none waits for
+ * a timer.
  */
 import type { Backend, Delivery, Envelope } from '../server/backend.js';
 import type { OutboxError } from '../errors.js';
@@ -14,7 +18,29 @@ import type { Spool } from '../message/spool.js';
 import { enqueueMail, queueDirOf, startBackgroundFlush } from './queue-enqueue.js';
 import { accountForMail, deliveryForError, dsnFor, prepareForAccount, sendOptionsFor, type RelaySettings } from './serve-account.js';
 import { spoolingBackend } from './serve-spool.js';
+import type { CliOptions } from './options.js';
 import type { Stdio } from './stdio.js';
+
+const FLUSH_INTERVAL_MS = 2000;
+
+/** Per queue folder: when the last run started, and whether one is due at the end of the interval. */
+const flushes = new Map<string, { last: number; trailing: NodeJS.Timeout | undefined }>();
+
+function requestFlush(dir: string, options: CliOptions, io: ServeIo): void {
+  const state = flushes.get(dir) ?? { last: 0, trailing: undefined };
+  flushes.set(dir, state);
+  if (state.trailing) return;
+  const wait = state.last + FLUSH_INTERVAL_MS - Date.now();
+  const run = (): void => {
+    state.trailing = undefined;
+    state.last = Date.now();
+    startBackgroundFlush(dir, options, io);
+  };
+  if (wait <= 0) return run();
+  // Unref'd: at shutdown the mail is safe in the queue; the next run takes it.
+  state.trailing = setTimeout(run, wait);
+  state.trailing.unref();
+}
 
 export type ServeIo = Pick<Stdio, 'env' | 'self' | 'writeOut' | 'writeErr'>;
 
@@ -43,7 +69,7 @@ export async function queueOne(settings: RelaySettings, io: ServeIo, spool: Spoo
         },
         io.env,
       );
-      if (flush) startBackgroundFlush(queueDirOf(account, io.env), options, io);
+      if (flush) requestFlush(queueDirOf(account, io.env), options, io);
       return { kind: 'delivered', id: record.id };
     } finally {
       await prepared.spool.dispose();

@@ -3,7 +3,8 @@
  * listening server of ours): the next hop is the capture server, an
  * independent oracle, and the account comes from a test msmtprc.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -115,5 +116,21 @@ describe('queue backend (--queue)', () => {
     await writeFile(file, `account default\nhost 127.0.0.1\nqueue_dir ${join(dir, 'blocker', 'q')}\n`, { mode: 0o600 });
     const delivery = await send(queueBackend({ file }, io), envelope(['c@d.test']));
     expect(delivery).toMatchObject({ kind: 'refused', reply: { code: 451 } });
+  });
+
+  it('starts a background queue run after the mails, but not one per mail', async () => {
+    const runs = join(dir, 'runs');
+    const fakeOutbox = join(dir, 'fake-outbox');
+    await writeFile(fakeOutbox, `echo "$*" >> ${runs}\n`);
+    const flushing: ServeIo = { ...io, env: { ...io.env, OUTBOX_BACKGROUND_FLUSH: 'on' }, self: { execPath: '/bin/sh', script: fakeOutbox } };
+    const backend = queueBackend({ file: await config() }, flushing);
+    for (let i = 0; i < 8; i++) expect((await send(backend, envelope([`r${i}@d.test`]))).kind).toBe('delivered');
+    const lines = async (): Promise<string[]> => (existsSync(runs) ? (await readFile(runs, 'utf8')).trim().split('\n') : []);
+    // The first mail starts a run; the ones after it inside the interval share one more at its end.
+    for (let i = 0; i < 100 && (await lines()).length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = await lines();
+    expect(started.length).toBeGreaterThanOrEqual(2);
+    expect(started.length).toBeLessThan(8);
+    expect(started[0]).toContain(`--queue-run --queue-dir=${join(dir, 'queue')}`);
   });
 });
