@@ -12,6 +12,7 @@
  * failure → 451 with the next server's reply text; a permanent one → its
  * 55x (or 554); LMTP's partial delivery → one reply per recipient.
  */
+import { systemSecretDeps } from '../config/index.js';
 import { deliver } from '../delivery/deliver.js';
 import { OutboxError } from '../errors.js';
 import type { Spool } from '../message/spool.js';
@@ -45,7 +46,8 @@ async function relayOne(settings: RelaySettings, io: ServeIo, spool: Spool, enve
     const prepared = await prepareForAccount(spool, account, reversePath);
     try {
       mailsize = prepared.spool.octets - prepared.spool.lines;
-      const auth = await authSetupFor(account);
+      // No prompt: a server must not stop a session to ask its terminal (and under --inetd stdin is the SMTP stream).
+      const auth = await authSetupFor(account, { ...systemSecretDeps(io.env), prompt: undefined });
       outcome = await deliver({
         session: sessionOptionsFor(account, options, io),
         ...(auth ? { auth } : {}),

@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { dsnNotifyParameter, dsnReturnParameter, resolvePassword, systemSecretDeps, type ReadyAccount } from '../config/index.js';
+import { dsnNotifyParameter, dsnReturnParameter, resolvePassword, systemSecretDeps, type ReadyAccount, type SecretDeps } from '../config/index.js';
 import type { AuthSetup } from '../delivery/auth.js';
 import type { SessionOptions } from '../delivery/session.js';
 import type { DsnRequest } from '../delivery/envelope.js';
@@ -57,9 +57,9 @@ function idnHost(setting: string, name: string): string {
  * idle timer counts, and a failing `passwordeval` (exit 78) then sends
  * nothing at all. It is looked up only when `auth` will need one.
  */
-export async function authSetupFor(account: ReadyAccount): Promise<AuthSetup | undefined> {
+export async function authSetupFor(account: ReadyAccount, deps: SecretDeps = systemSecretDeps()): Promise<AuthSetup | undefined> {
   if (account.auth === 'off') return undefined;
-  const secret = needsPassword(account) ? (await resolvePassword(account, systemSecretDeps()))?.password : undefined;
+  const secret = needsPassword(account) ? (await resolvePassword(account, deps))?.password : undefined;
   return {
     requested: account.auth,
     user: account.user,
