@@ -113,7 +113,9 @@ function loadTls(options: ServeOptions): ServerTls | undefined {
   }
 }
 
-async function backendFor(options: ServeOptions, io: Stdio): Promise<Backend> {
+async function backendFor(options: ServeOptions, stdio: Stdio): Promise<Backend> {
+  // Under --inetd standard output is the SMTP stream: whatever a send would print there (a `logfile -`) goes to stderr.
+  const io: Stdio = { ...stdio, writeOut: stdio.writeErr };
   const relay = { ...(options.file !== undefined ? { file: options.file } : {}), ...(options.account !== undefined ? { account: options.account } : {}) };
   let backend: Backend;
   switch (options.backend) {
