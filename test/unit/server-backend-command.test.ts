@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,5 +99,54 @@ describe('command backend', () => {
     const sink = await backend.newSession(connection).open();
     for (let i = 0; i < 2000; i++) await sink.write(Buffer.from(big));
     expect((await sink.commit(envelope('a@b.test', ['c@d.test']))).kind).toBe('delivered');
+  });
+
+  describe('when MAIL and RCPT are reported (msmtpd order: the command starts at DATA)', () => {
+    async function session(command: string) {
+      const backend = new CommandBackend({ command, tmpDir: dir });
+      const s = backend.newSession(connection);
+      expect(await s.mail?.('a@b.test', {})).toBeUndefined();
+      expect(await s.rcpt?.('c@d.test', {})).toBeUndefined();
+      return s;
+    }
+
+    it('streams the message straight into the command, nothing spooled', async () => {
+      const out = join(dir, 'out');
+      const s = await session(`cat > ${out}; :`);
+      const sink = await s.open();
+      const line = Buffer.from(`${'z'.repeat(998)}\r\n`);
+      for (let i = 0; i < 3000; i++) await sink.write(line);
+      expect(await readdir(dir)).toEqual(['out']); // no spool folder beside it
+      expect((await sink.commit(envelope('a@b.test', ['c@d.test']))).kind).toBe('delivered');
+      expect((await readFile(out)).length).toBe(3000 * 1000);
+    });
+
+    it('an envelope at commit other than the one the command got is 451, and the command is stopped', async () => {
+      const out = join(dir, 'out');
+      const s = await session(`cat > /dev/null; touch ${out}; :`);
+      const sink = await s.open();
+      await sink.write(Buffer.from('x\r\n'));
+      expect(await sink.commit(envelope('a@b.test', ['c@d.test', 'e@f.test']))).toMatchObject({ kind: 'refused', reply: { code: 451 } });
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it('abort stops the command before it sees the end of the message', async () => {
+      const out = join(dir, 'out');
+      const s = await session(`cat > /dev/null; touch ${out}; :`);
+      const sink = await s.open();
+      await sink.write(Buffer.from('x\r\n'));
+      await sink.abort();
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it('RSET forgets the envelope: the next message is spooled and judged by its own envelope', async () => {
+      const s = await session('cat > /dev/null; :');
+      await s.reset?.();
+      const sink = await s.open();
+      await sink.write(Buffer.from('x\r\n'));
+      expect(await readdir(dir)).toHaveLength(1); // the spool folder
+      expect((await sink.commit(envelope('a@b.test', ['c@d.test']))).kind).toBe('delivered');
+      expect(await readdir(dir)).toEqual([]);
+    });
   });
 });

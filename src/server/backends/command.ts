@@ -18,6 +18,10 @@
  * 451; anything else → 554 naming the status. The first line the command
  * wrote on stderr goes in the reply text (one line, trimmed), so the client
  * sees why. A command that outlives `timeoutMs` is killed and answered 451.
+ *
+ * When the session core reports MAIL and RCPT, the command starts at DATA
+ * and the message streams straight into it (PipeSink, msmtpd's order);
+ * otherwise it is spooled and piped at commit (CommandSink).
  */
 import { spawn } from 'node:child_process';
 import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink } from '../backend.js';
@@ -71,19 +75,85 @@ export class CommandBackend implements Backend {
   constructor(private readonly options: CommandBackendOptions) {}
 
   newSession(_connection?: ConnectionInfo): BackendSession {
+    // The envelope as MAIL and RCPT built it, when the session core reports them.
+    let from: string | undefined;
+    const recipients: string[] = [];
     return {
-      mail: (from) => (from === '' || isSafeCommandAddress(from) ? undefined : UNSAFE_ADDRESS),
-      rcpt: (to) => (isSafeCommandAddress(to) ? undefined : { ...UNSAFE_ADDRESS, text: UNSAFE_ADDRESS.text.replace('5.1.7', '5.1.3') }),
-      open: async () => new CommandSink(this.options, await SpoolFile.create(this.options.tmpDir)),
+      mail: (address) => {
+        if (address !== '' && !isSafeCommandAddress(address)) return UNSAFE_ADDRESS;
+        from = address;
+        recipients.length = 0;
+        return undefined;
+      },
+      rcpt: (address) => {
+        if (!isSafeCommandAddress(address)) return { ...UNSAFE_ADDRESS, text: UNSAFE_ADDRESS.text.replace('5.1.7', '5.1.3') };
+        recipients.push(address);
+        return undefined;
+      },
+      reset: () => {
+        from = undefined;
+        recipients.length = 0;
+      },
+      open: async () =>
+        from !== undefined && recipients.length > 0
+          ? new PipeSink(this.options, from, [...recipients])
+          : new CommandSink(this.options, await SpoolFile.create(this.options.tmpDir)),
     };
   }
 }
 
 /**
- * The envelope is known only at commit, so the message is spooled to a
- * private file while it arrives and streamed from there into the command's
- * stdin at commit (E-MailRelay's order; msmtpd starts its command before
- * the data, but then holds the client's DATA hostage to a slow command).
+ * msmtpd's order, when MAIL and RCPT told us the envelope: the command
+ * starts at DATA and the message goes straight into its stdin as it
+ * arrives, with back-pressure (a slow command slows the client; nothing
+ * piles up in memory or on disk). If the envelope at commit is not the one
+ * the command was started with, the command is killed and the message
+ * answered 451: the command must never deliver to other addresses than
+ * the client was told.
+ */
+class PipeSink implements MessageSink {
+  private readonly running: RunningCommand | undefined;
+  private readonly refusal: Delivery | undefined;
+
+  constructor(
+    options: CommandBackendOptions,
+    private readonly from: string,
+    private readonly recipients: readonly string[],
+  ) {
+    try {
+      this.running = startCommand(options, commandLineFor(options.command, from, recipients));
+    } catch (error) {
+      this.refusal = { kind: 'refused', reply: permanentFailure((error as Error).message, 553) };
+    }
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    await this.running?.write(bytes);
+  }
+
+  async commit(envelope: Envelope): Promise<Delivery> {
+    if (!this.running) return this.refusal!;
+    const same = envelope.mailFrom === this.from && envelope.recipients.length === this.recipients.length && envelope.recipients.every((r, i) => r === this.recipients[i]);
+    if (!same) {
+      killGroup(this.running.pid);
+      await this.running.done;
+      return { kind: 'refused', reply: temporaryFailure('envelope changed during the data; nothing was piped') };
+    }
+    this.running.end();
+    return this.running.done;
+  }
+
+  async abort(): Promise<void> {
+    if (!this.running) return;
+    killGroup(this.running.pid);
+    await this.running.done;
+  }
+}
+
+/**
+ * Without MAIL and RCPT reported, the envelope is known only at commit, so
+ * the message is spooled to a private file while it arrives and streamed
+ * from there into the command's stdin at commit (E-MailRelay's order).
  */
 class CommandSink implements MessageSink {
   constructor(
@@ -107,27 +177,48 @@ class CommandSink implements MessageSink {
 }
 
 /** Runs the command for `envelope` with `message` on its stdin (with back-pressure) and maps its exit. */
-export function runCommand(options: CommandBackendOptions, envelope: Envelope, message: AsyncIterable<Buffer>): Promise<Delivery> {
-  let line: string;
+export async function runCommand(options: CommandBackendOptions, envelope: Envelope, message: AsyncIterable<Buffer>): Promise<Delivery> {
+  let running: RunningCommand;
   try {
-    line = commandLineFor(options.command, envelope.mailFrom, envelope.recipients);
+    running = startCommand(options, commandLineFor(options.command, envelope.mailFrom, envelope.recipients));
   } catch (error) {
-    return Promise.resolve({ kind: 'refused', reply: permanentFailure((error as Error).message, 553) });
+    return { kind: 'refused', reply: permanentFailure((error as Error).message, 553) };
   }
-  return new Promise<Delivery>((resolve) => {
-    const child = spawn('/bin/sh', ['-c', line], { stdio: ['pipe', 'ignore', 'pipe'], env: options.env ?? process.env, detached: true });
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      if (stderr.length < 4096) stderr += text;
-    });
-    // A command that exits without reading all its input is judged by its exit status, as msmtpd's pclose.
-    child.stdin.on('error', () => undefined);
+  try {
+    for await (const chunk of message) await running.write(chunk);
+  } catch {
+    // The exit status decides; a read error of the spool shows as a command that saw a short message.
+  }
+  running.end();
+  return running.done;
+}
+
+interface RunningCommand {
+  readonly pid: number | undefined;
+  /** Resolves when the command can take more (or has stopped reading: its exit status will decide). */
+  write(bytes: Buffer): Promise<void>;
+  end(): void;
+  /** The command's outcome; never rejects. */
+  readonly done: Promise<Delivery>;
+}
+
+function startCommand(options: CommandBackendOptions, line: string): RunningCommand {
+  const child = spawn('/bin/sh', ['-c', line], { stdio: ['pipe', 'ignore', 'pipe'], env: options.env ?? process.env, detached: true });
+  let stderr = '';
+  let timedOut = false;
+  let stdinClosed = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid);
+  }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    if (stderr.length < 4096) stderr += text;
+  });
+  // A command that exits without reading all its input is judged by its exit status, as msmtpd's pclose.
+  child.stdin.on('error', () => undefined);
+  child.stdin.on('close', () => (stdinClosed = true));
+  const done = new Promise<Delivery>((resolve) => {
     child.on('error', (error) => {
       clearTimeout(timer);
       resolve({ kind: 'refused', reply: temporaryFailure(`cannot start the pipe command: ${error.message}`) });
@@ -136,27 +227,24 @@ export function runCommand(options: CommandBackendOptions, envelope: Envelope, m
       clearTimeout(timer);
       resolve(outcome(code, signal, timedOut, firstLine(stderr)));
     });
-    void feed(child.stdin, message);
   });
-}
-
-async function feed(stdin: NodeJS.WritableStream, message: AsyncIterable<Buffer>): Promise<void> {
-  try {
-    for await (const chunk of message) {
-      if (!stdin.write(chunk)) await new Promise<void>((resolve) => {
-        const done = (): void => {
-          stdin.off('drain', done);
-          stdin.off('close', done);
+  return {
+    pid: child.pid,
+    done,
+    end: () => child.stdin.end(),
+    write: async (bytes) => {
+      if (stdinClosed || child.stdin.write(bytes)) return;
+      await new Promise<void>((resolve) => {
+        const settle = (): void => {
+          child.stdin.off('drain', settle);
+          child.stdin.off('close', settle);
           resolve();
         };
-        stdin.once('drain', done);
-        stdin.once('close', done);
+        child.stdin.on('drain', settle);
+        child.stdin.on('close', settle);
       });
-    }
-  } catch {
-    // The exit status decides; a read error of the spool shows as a command that saw a short message.
-  }
-  stdin.end();
+    },
+  };
 }
 
 function outcome(code: number | null, signal: NodeJS.Signals | null, timedOut: boolean, reason: string): Delivery {
