@@ -72,14 +72,15 @@ export async function runServe(argv: readonly string[], io: Stdio): Promise<numb
   return EX_OK;
 }
 
-/** Resolves at the first SIGTERM or SIGINT; later ones are left to Node's default (exit now). */
+/**
+ * Resolves at the first SIGTERM or SIGINT. The listeners stay: while they
+ * are there, the spool's cleanup handler (temp-cleanup.ts) does not re-raise
+ * the signal and kill the process in the middle of the bounded shutdown;
+ * the spool folders go at exit instead.
+ */
 function stopSignal(): Promise<void> {
   return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve();
-    };
+    const stop = (): void => resolve();
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
