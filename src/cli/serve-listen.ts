@@ -112,6 +112,15 @@ export async function startServer(config: ServerConfig, listen: { host: string; 
       await closed;
       await Promise.all(sessions);
     },
+    async drain(graceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(sessions), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      await Promise.all(sessions);
+    },
   };
 }
 

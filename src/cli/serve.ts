@@ -68,7 +68,9 @@ export async function runServe(argv: readonly string[], io: Stdio): Promise<numb
     throw new OutboxError('E_IO', `cannot listen on ${options.interface} port ${options.port}: ${code ?? (error as Error).message}`, { cause: error });
   });
   await stopSignal();
-  await Promise.race([server.close(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
+  // Sessions get SHUTDOWN_GRACE_MS to end on their own; then they are cut, and the close itself is bounded too.
+  const closing = server.drain ? server.drain(SHUTDOWN_GRACE_MS) : server.close();
+  await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2 * SHUTDOWN_GRACE_MS).unref())]);
   return EX_OK;
 }
 

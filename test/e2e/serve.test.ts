@@ -64,6 +64,49 @@ function sendWithOutbox(port: number, from: string, to: string, body = 'hello'):
   return runOutbox(['--host=127.0.0.1', `--port=${port}`, '--tls=off', '-f', from, to], { input: `From: ${from}\nSubject: via outbox\n\n${body}\n` });
 }
 
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A raw client: `say` sends a line and resolves with the last line of the reply. */
+async function rawClient(port: number): Promise<{ greeting: string; say(line: string): Promise<string>; end(): void }> {
+  const socket = connect(port, '127.0.0.1');
+  let buffer = '';
+  let wake: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    wake?.();
+  });
+  const reply = async (): Promise<string> => {
+    for (;;) {
+      const match = /(?:^|\r\n)(\d{3}) [^\r\n]*\r\n/.exec(buffer);
+      if (match) {
+        const end = match.index + match[0].length;
+        const text = buffer.slice(0, end).trim();
+        buffer = buffer.slice(end);
+        return text.split('\r\n').at(-1)!;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+  const greeting = await reply();
+  return {
+    greeting,
+    say: (line) => {
+      socket.write(`${line}\r\n`);
+      return reply();
+    },
+    end: () => socket.end(),
+  };
+}
+
 /** A raw dialogue: each command is sent after the previous reply (the data as one block), the replies' lines returned. */
 async function dialogue(port: number, commands: readonly string[]): Promise<string[]> {
   const socket = connect(port, '127.0.0.1');
@@ -117,6 +160,24 @@ describe('outbox serve --maildir', () => {
     expect(info.accepted).toEqual(['c@d.test', 'e@f.test']);
     const names = await readdir(join(dir, 'Maildir', 'new'));
     expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toContain('Subject: via nodemailer');
+  });
+
+  it('on SIGTERM lets a session in the middle of a mail finish it', async () => {
+    const server = await serve(`--maildir=${join(dir, 'Maildir')}`);
+    const client = await rawClient(server.port);
+    expect(await client.say('EHLO client.test')).toMatch(/^250 /);
+    expect(await client.say('MAIL FROM:<a@b.test>')).toMatch(/^250 /);
+    expect(await client.say('RCPT TO:<c@d.test>')).toMatch(/^250 /);
+    expect(await client.say('DATA')).toMatch(/^354 /);
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    // The server stops listening (a new connection is refused); this session goes on.
+    while (await canConnect(server.port)) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await client.say('Subject: late\r\n\r\nstill here\r\n.')).toMatch(/^250 /);
+    expect(await client.say('QUIT')).toMatch(/^221 /);
+    client.end();
+    expect(await exited).toBe(0);
+    expect(await readdir(join(dir, 'Maildir', 'new'))).toHaveLength(1);
   });
 
   it('stops on SIGTERM with exit status 0', async () => {
