@@ -180,6 +180,15 @@ describe('outbox serve --maildir', () => {
     expect(await readdir(join(dir, 'Maildir', 'new'))).toHaveLength(1);
   });
 
+  it('speaks LMTP with --lmtp (nodemailer as the LMTP client)', async () => {
+    const server = await serve('--lmtp', `--maildir=${join(dir, 'Maildir')}`);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.port, lmtp: true, secure: false, ignoreTLS: true } as Parameters<typeof nodemailer.createTransport>[0]);
+    const info = await transport.sendMail({ from: 'a@b.test', to: 'c@d.test, e@f.test', subject: 'via lmtp', text: 'hi' });
+    transport.close();
+    expect(info.accepted).toEqual(['c@d.test', 'e@f.test']);
+    expect(await readdir(join(dir, 'Maildir', 'new'))).toHaveLength(1);
+  });
+
   it('stops on SIGTERM with exit status 0', async () => {
     const server = await serve(`--maildir=${join(dir, 'Maildir')}`);
     const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
