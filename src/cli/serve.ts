@@ -53,7 +53,8 @@ export async function runServe(argv: readonly string[], io: Stdio): Promise<numb
     maxLineLength: 4096,
     idleTimeoutMs: options.idleTimeoutMs,
     dataTimeoutMs: options.dataTimeoutMs,
-    loopback: isLoopback(options.interface),
+    // Under --inetd the peer is whoever inetd or systemd accepted: not known to be local, so AUTH with a readable password needs TLS.
+    loopback: !options.inetd && isLoopback(options.interface),
     onLog: serverLogger(options.log, io),
     ...(tls ? { tls } : {}),
     ...(options.auth ? { auth: await authFor(options.auth) } : {}),
