@@ -82,7 +82,7 @@ export function decodeXtext(text: string): string {
 }
 
 /** Local problems (configuration, a password command, the disk) an administrator can fix: the client should retry. */
-const LOCAL_CODES = new Set(['E_CONFIG', 'E_NO_ENVELOPE_FROM', 'E_IO', 'E_NO_CREDENTIALS', 'E_USAGE']);
+const LOCAL_CODES = new Set(['E_CONFIG', 'E_NO_ENVELOPE_FROM', 'E_IO', 'E_NO_CREDENTIALS']);
 
 /**
  * A failed send as the SMTP client's reply: temporary (what exits 75) →
@@ -100,6 +100,8 @@ export function deliveryForError(error: unknown, recipients: readonly string[]):
     });
     return { kind: 'per-recipient', replies };
   }
+  // The only usage error a mail can cause: a sender `-f` would not take (several addresses, a group). Retrying will not help.
+  if (error.code === 'E_USAGE') return { kind: 'refused', reply: { code: 553, text: `5.1.7 ${oneLine(error.message)}` } };
   const reply = error.reply;
   const text = reply && reply.lines.length > 0 ? reply.lines.join(' ') : error.message;
   if (error.transient || LOCAL_CODES.has(error.code)) return { kind: 'refused', reply: replyFrom(451, reply?.code && reply.code < 500 ? reply.enhanced : undefined, text) };

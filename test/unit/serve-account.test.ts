@@ -28,6 +28,10 @@ describe('a failed send as the SMTP client reply', () => {
     expect(deliveryForError(new OutboxError('E_IO', 'queue: cannot write: no space left on the device'), [])).toMatchObject({ kind: 'refused', reply: { code: 451 } });
   });
 
+  it('a sender that -f would not take is 553', () => {
+    expect(deliveryForError(new OutboxError('E_USAGE', 'invalid envelope-from address "a@b, c@d": give exactly one address'), [])).toMatchObject({ kind: 'refused', reply: { code: 553 } });
+  });
+
   it('a bug is 451 without its details', () => {
     expect(deliveryForError(new TypeError('secret internals'), [])).toEqual({ kind: 'refused', reply: { code: 451, text: '4.3.0 local error in processing' } });
   });
