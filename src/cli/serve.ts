@@ -2,7 +2,7 @@
  * `outbox serve` / `outboxd`: msmtpd's job and E-MailRelay's, on outbox's
  * backends. Turns the options into a ServerConfig (src/server/server-config.ts),
  * refuses unsafe or broken settings before listening, and runs the server
- * (serve-listen.ts) until SIGTERM or SIGINT, then stops listening, lets the
+ * (src/server/server.ts) until SIGTERM or SIGINT, then stops listening, lets the
  * sessions finish for a bounded time, and exits 0.
  *
  * Safety (issue 14): a non-loopback --interface without --auth is refused
@@ -26,7 +26,7 @@ import { serverLogger } from './serve-log.js';
 import { parseServeCommandLine, type ServeOptions } from './serve-options.js';
 import { queueBackend } from './serve-queue.js';
 import { relayBackend } from './serve-relay.js';
-import { serveStreams, startServer } from './serve-listen.js';
+import { serveStreams, startServer } from '../server/server.js';
 import type { Stdio } from './stdio.js';
 import { removeTempFilesOnExit } from './temp-cleanup.js';
 

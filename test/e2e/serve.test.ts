@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
+import { makeTestCertificates } from '../helpers/certs.js';
 import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
 
 let dir: string;
@@ -138,6 +139,31 @@ async function dialogue(port: number, commands: readonly string[]): Promise<stri
   return replies;
 }
 
+describe('outbox serve with STARTTLS and --auth', () => {
+  it('takes a mail from outbox over STARTTLS with AUTH PLAIN, and refuses a wrong password (the client exits 77)', async () => {
+    const certs = makeTestCertificates();
+    try {
+      const server = await serve(`--maildir=${join(dir, 'Maildir')}`, `--tls-cert-file=${certs.server.certFile}`, `--tls-key-file=${certs.server.keyFile}`, '--auth=alice,printf s3cret');
+      const client = (password: string) => runOutbox([
+        '--host=localhost', `--port=${server.port}`, '--tls=on', `--tls-trust-file=${certs.caFile}`,
+        '--auth=plain', '--user=alice', `--passwordeval=printf ${password}`, '-f', 'a@b.test', 'c@d.test',
+      ], { input: 'From: a@b.test\nSubject: over TLS\n\nhi\n', env: { HOME: dir } });
+      const good = await client('s3cret');
+      expect({ status: good.status, stderr: good.stderr }).toEqual({ status: 0, stderr: '' });
+      const names = await readdir(join(dir, 'Maildir', 'new'));
+      expect(names).toHaveLength(1);
+      // RFC 3848: ESMTPSA, TLS and AUTH both used.
+      expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toMatch(/^Received: from [^\r\n]+\r\n\tby \S+ \(outbox\) with ESMTPSA id /);
+      const bad = await client('wrong');
+      expect(bad.status).toBe(77);
+      expect(await readdir(join(dir, 'Maildir', 'new'))).toHaveLength(1);
+      expect(await readFile(join(dir, 'serve.log'), 'utf8')).not.toMatch(/s3cret|wrong/);
+    } finally {
+      certs.cleanup();
+    }
+  });
+});
+
 describe('outbox serve --maildir', () => {
   it('keeps a mail sent by outbox itself in new/', async () => {
     const server = await serve(`--maildir=${join(dir, 'Maildir')}`);
@@ -149,7 +175,7 @@ describe('outbox serve --maildir', () => {
     expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toContain('Subject: via outbox\r\n');
     const log = await readFile(join(dir, 'serve.log'), 'utf8');
     expect(log).toContain(`message from=127.0.0.1 mailfrom=<a@b.test> recipients=c@d.test`);
-    expect(log).toContain(`reply="250 ${names[0]}"`);
+    expect(log).toContain(`reply="250 2.0.0 Ok: queued as ${names[0]}"`);
   });
 
   it('takes mail from nodemailer', async () => {
@@ -299,7 +325,8 @@ describe('outbox serve --inetd', () => {
     expect(await exited).toBe(0);
     expect(out).toMatch(/^221 /m);
     const names = await readdir(join(dir, 'Maildir', 'new'));
-    expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toBe('Subject: inetd\r\n\r\nhi\r\n');
+    // The server adds its Received field (RFC 5321 §4.4) before the mail as the client sent it.
+    expect(await readFile(join(dir, 'Maildir', 'new', names[0]!), 'utf8')).toMatch(/^Received: from client\.test\r\n\tby \S+ \(outbox\) with ESMTP id [0-9A-Z]+\r\n\tfor <c@d\.test>; [^\r\n]+\r\nSubject: inetd\r\n\r\nhi\r\n$/);
   });
 });
 
