@@ -79,6 +79,7 @@ function canConnect(port: number): Promise<boolean> {
 /** A raw client: `say` sends a line and resolves with the last line of the reply. */
 async function rawClient(port: number): Promise<{ greeting: string; say(line: string): Promise<string>; end(): void }> {
   const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {}); // a server that ends the session (421) may reset the connection; the replies tell
   let buffer = '';
   let wake: (() => void) | undefined;
   socket.on('data', (chunk: Buffer) => {
@@ -111,6 +112,7 @@ async function rawClient(port: number): Promise<{ greeting: string; say(line: st
 /** A raw dialogue: each command is sent after the previous reply (the data as one block), the replies' lines returned. */
 async function dialogue(port: number, commands: readonly string[]): Promise<string[]> {
   const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {}); // a server that ends the session (421) may reset the connection; the replies tell
   const replies: string[] = [];
   let buffer = '';
   let wake: (() => void) | undefined;
