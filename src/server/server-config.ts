@@ -1,6 +1,6 @@
 /**
  * The product server's settings, as `outbox serve` (src/cli/serve.ts) builds
- * them and the listener (listen.ts) and session core (session.ts) use them.
+ * them and the listener (server.ts) and session core (session.ts) use them.
  * Types only: the CLI turns options into this, the server never reads argv.
  */
 import type { SecureContext } from 'node:tls';

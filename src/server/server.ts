@@ -4,7 +4,7 @@
  * idle and data timeouts, log events; and `serveStreams`, one session on
  * stdin and stdout for `--inetd` (no STARTTLS there: a pipe is not a socket
  * TLS can take over, and inetd's own TLS wrappers, stunnel say, do it better).
- * The capture server (listen.ts) runs on the same `listenForSessions`.
+ * The tests' capture server (test/helpers/capture-server.ts) runs on the same `listenForSessions`.
  */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
+import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { runOutbox } from '../helpers/run-cli.js';
 
 let folder: string;

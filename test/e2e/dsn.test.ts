@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCaptureServer } from '../../src/server/listen.js';
+import { startCaptureServer } from '../helpers/capture-server.js';
 import { runOutbox } from '../helpers/run-cli.js';
 
 interface Seen { mailFrom: unknown; rcptTo: unknown[]; dsn: unknown }

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
+import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
 
 let server: CaptureServer;

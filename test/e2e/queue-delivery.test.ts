@@ -11,7 +11,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalReply, startFakeServer } from '../helpers/fake-server.js';
 import { makeSandbox, startCounting, testMail, verbs, waitUntil, type CountingServer, type Sandbox } from '../helpers/queue.js';
-import type { ReplySpec } from '../../src/server/listen.js';
+import type { ReplySpec } from '../helpers/capture-server.js';
 
 let box: Sandbox;
 let server: CountingServer | undefined;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
+import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { makeTestCertificates } from '../helpers/certs.js';
 import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
+import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { runOutbox } from '../helpers/run-cli.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { startCaptureServer, type CaptureServer, type CaptureServerOptions } from '../../src/server/listen.js';
+import { startCaptureServer, type CaptureServer, type CaptureServerOptions } from './capture-server.js';
 import { runOutbox, type CliResult, type RunOptions } from './run-cli.js';
 
 export interface Sandbox {

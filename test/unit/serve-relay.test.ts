@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend, Delivery, Envelope } from '../../src/server/backend.js';
-import { startCaptureServer, type CaptureServer } from '../../src/server/listen.js';
+import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { queueBackend, type ServeIo } from '../../src/cli/serve-queue.js';
 import { relayBackend } from '../../src/cli/serve-relay.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/server/backend.js';
-import { CaptureBackend, newMessageId, readCapturedMessages, type CapturedEnvelope } from '../../src/server/capture.js';
+import { CaptureBackend, newMessageId, readCapturedMessages, type CapturedEnvelope } from '../helpers/capture-backend.js';
 
 let folder: string;
 

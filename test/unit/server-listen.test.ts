@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCaptureServer, type CaptureServer, type CaptureServerOptions } from '../../src/server/listen.js';
+import { startCaptureServer, type CaptureServer, type CaptureServerOptions } from '../helpers/capture-server.js';
 
 /** A client that writes exactly what it is told and collects replies as they arrive. */
 class RawClient {

@@ -1,23 +1,25 @@
 /**
- * The capture server: a listening socket whose sessions write each accepted
- * message to a folder (see capture.ts), on the product server's listener
- * (server.ts) but with the base set of extensions and no Received field, so
- * the client's tests see exactly the bytes the client sent. `npm run demo` and the end-to-end
- * tests use it as the other end of the client; tests read back what arrived
- * with `messages()` / `waitForMessages()` and must `close()` it.
+ * The capture server, the client's test oracle: a listening socket whose
+ * sessions write each accepted message to a folder (capture-backend.ts), on
+ * the product server's listener and session core (src/server) but with the
+ * base set of extensions and no Received field, so the client's tests see
+ * exactly the bytes the client sent. Tests read back what arrived with
+ * `messages()` / `waitForMessages()` and must `close()` it. It lives with the
+ * tests: the product (`outbox serve`) is proved against independent clients
+ * (nodemailer, swaks, msmtp, Postfix: test/e2e/serve*.test.ts and
+ * test/interop/), and the client against independent servers too
+ * (smtp-server, Postfix, Dovecot), so neither is tested only against itself.
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
-import type { ServerProtocol } from './backend.js';
-import { CaptureBackend, readCapturedMessages, type CapturedMessage } from './capture.js';
-import type { ReplySpec } from './reply.js';
-import { listenForSessions } from './server.js';
-import { SESSION_DEFAULTS, type SessionOptions } from './session.js';
+import type { ServerProtocol } from '../../src/server/backend.js';
+import { CaptureBackend, readCapturedMessages, type CapturedMessage } from './capture-backend.js';
+import type { ReplySpec } from '../../src/server/reply.js';
+import { listenForSessions } from '../../src/server/server.js';
+import { SESSION_DEFAULTS, type SessionOptions } from '../../src/server/session.js';
 
-export type { CapturedMessage } from './capture.js';
-/** The product server lives in server.ts; re-exported so either module can be imported for it. */
-export { serveStreams, startServer } from './server.js';
-export type { ReplySpec } from './reply.js';
+export type { CapturedMessage } from './capture-backend.js';
+export type { ReplySpec } from '../../src/server/reply.js';
 
 export interface CaptureServerOptions {
   /** Address to listen on; default 127.0.0.1. */

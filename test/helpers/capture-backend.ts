@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, readdir, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Backend, BackendSession, Delivery, Envelope, MessageSink } from './backend.js';
+import type { Backend, BackendSession, Delivery, Envelope, MessageSink } from '../../src/server/backend.js';
 
 export interface CapturedEnvelope extends Envelope {
   readonly id: string;
