@@ -109,35 +109,12 @@ async function rawClient(port: number): Promise<{ greeting: string; say(line: st
   };
 }
 
-/** A raw dialogue: each command is sent after the previous reply (the data as one block), the replies' lines returned. */
+/** A raw dialogue: each command is sent after the previous reply (the data as one block), the replies' last lines returned. */
 async function dialogue(port: number, commands: readonly string[]): Promise<string[]> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => {}); // a server that ends the session (421) may reset the connection; the replies tell
-  const replies: string[] = [];
-  let buffer = '';
-  let wake: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    wake?.();
-  });
-  const reply = async (): Promise<string> => {
-    for (;;) {
-      const match = /(?:^|\r\n)(\d{3}) [^\r\n]*\r\n/.exec(buffer);
-      if (match) {
-        const end = match.index + match[0].length;
-        const text = buffer.slice(0, end).trim();
-        buffer = buffer.slice(end);
-        return text.split('\r\n').at(-1)!;
-      }
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  };
-  replies.push(await reply());
-  for (const command of commands) {
-    socket.write(`${command}\r\n`);
-    replies.push(await reply());
-  }
-  socket.end();
+  const client = await rawClient(port);
+  const replies = [client.greeting];
+  for (const command of commands) replies.push(await client.say(command));
+  client.end();
   return replies;
 }
 

@@ -10,27 +10,18 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer, type CaptureServerOptions } from '../helpers/capture-server.js';
+import { ReplyReader } from '../helpers/reply-reader.js';
 
-/** A client that writes exactly what it is told and collects replies as they arrive. */
+/** A client that writes exactly what it is told and collects replies as they arrive (test/helpers/reply-reader.ts). */
 class RawClient {
   /** Each 'data' event's text, to see how replies were batched. */
   readonly chunks: string[] = [];
-  private pending = '';
-  private closedFlag = false;
-  private wake: (() => void) | undefined;
+  private readonly reader: ReplyReader;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
-    socket.on('data', (text: string) => {
-      this.chunks.push(text);
-      this.pending += text;
-      this.wake?.();
-    });
-    socket.on('close', () => {
-      this.closedFlag = true;
-      this.wake?.();
-    });
-    socket.on('error', () => undefined);
+    socket.on('data', (text: string) => this.chunks.push(text));
+    this.reader = new ReplyReader(socket);
   }
 
   static open(port: number): Promise<RawClient> {
@@ -45,40 +36,18 @@ class RawClient {
   }
 
   /** The next `count` complete replies, each with its CRLFs. */
-  async replies(count: number): Promise<string[]> {
-    for (;;) {
-      const found = completeReplies(this.pending);
-      if (found.length >= count) {
-        const taken = found.slice(0, count);
-        this.pending = this.pending.slice(taken.join('').length);
-        return taken;
-      }
-      if (this.closedFlag) throw new Error(`connection closed; had ${JSON.stringify(this.pending)}`);
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
+  replies(count: number): Promise<string[]> {
+    return this.reader.replies(count);
   }
 
   /** Resolves when the server has closed the connection. */
   async closed(): Promise<void> {
-    while (!this.closedFlag) await new Promise<void>((resolve) => (this.wake = resolve));
+    await this.reader.closed();
   }
 
   end(): void {
     this.socket.end();
   }
-}
-
-function completeReplies(text: string): string[] {
-  const replies: string[] = [];
-  let start = 0;
-  for (let end = text.indexOf('\r\n'); end !== -1; end = text.indexOf('\r\n', end + 2)) {
-    const lineStart = text.lastIndexOf('\n', end - 1) + 1;
-    if (/^\d{3}(?: |$)/.test(text.slice(lineStart, end))) {
-      replies.push(text.slice(start, end + 2));
-      start = end + 2;
-    }
-  }
-  return replies;
 }
 
 let folder: string;

@@ -27,7 +27,7 @@ import { spawn } from 'node:child_process';
 import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink } from '../backend.js';
 import { permanentFailure, temporaryFailure } from '../backend.js';
 import type { ReplySpec } from '../reply.js';
-import { SpoolFile } from './spool-file.js';
+import { SpooledSink, SpoolFile } from './spool-file.js';
 
 export interface CommandBackendOptions {
   /** msmtpd's --command line, given to /bin/sh. */
@@ -97,7 +97,9 @@ export class CommandBackend implements Backend {
       open: async () =>
         from !== undefined && recipients.length > 0
           ? new PipeSink(this.options, from, [...recipients])
-          : new CommandSink(this.options, await SpoolFile.create(this.options.tmpDir)),
+          // Without MAIL and RCPT reported, the envelope is known only at commit: the message is
+          // spooled to a private file while it arrives and streamed into the command from there.
+          : new SpooledSink(await SpoolFile.create(this.options.tmpDir), (envelope, spool) => runCommand(this.options, envelope, spool.chunks())),
     };
   }
 }
@@ -150,31 +152,6 @@ class PipeSink implements MessageSink {
   }
 }
 
-/**
- * Without MAIL and RCPT reported, the envelope is known only at commit, so
- * the message is spooled to a private file while it arrives and streamed
- * from there into the command's stdin at commit (E-MailRelay's order).
- */
-class CommandSink implements MessageSink {
-  constructor(
-    private readonly options: CommandBackendOptions,
-    private readonly spool: SpoolFile,
-  ) {}
-  write(bytes: Buffer): Promise<void> {
-    return this.spool.write(bytes);
-  }
-  async commit(envelope: Envelope): Promise<Delivery> {
-    try {
-      await this.spool.finish();
-      return await runCommand(this.options, envelope, this.spool.chunks());
-    } finally {
-      await this.spool.remove();
-    }
-  }
-  abort(): Promise<void> {
-    return this.spool.remove();
-  }
-}
 
 /** Runs the command for `envelope` with `message` on its stdin (with back-pressure) and maps its exit. */
 export async function runCommand(options: CommandBackendOptions, envelope: Envelope, message: AsyncIterable<Buffer>): Promise<Delivery> {

@@ -15,10 +15,10 @@
  * is killed and answered 451.
  */
 import { spawn } from 'node:child_process';
-import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink } from '../backend.js';
+import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope } from '../backend.js';
 import { permanentFailure, temporaryFailure } from '../backend.js';
 import { firstLine, killGroup } from './command.js';
-import { SpoolFile } from './spool-file.js';
+import { SpooledSink, SpoolFile } from './spool-file.js';
 
 export interface FilterOptions {
   readonly command: string;
@@ -37,7 +37,7 @@ export function filterBackend(inner: Backend, command: string | FilterOptions): 
     newSession(connection: ConnectionInfo): BackendSession {
       const session = inner.newSession(connection);
       const wrapped: BackendSession = {
-        open: async () => new FilterSink(options, session, await SpoolFile.create(options.tmpDir)),
+        open: async () => new SpooledSink(await SpoolFile.create(options.tmpDir), (envelope, spool) => filterThenDeliver(options, session, envelope, spool)),
       };
       // The inner backend still judges MAIL and RCPT, and hears of RSET and the end.
       if (session.mail) wrapped.mail = session.mail.bind(session);
@@ -49,37 +49,17 @@ export function filterBackend(inner: Backend, command: string | FilterOptions): 
   };
 }
 
-class FilterSink implements MessageSink {
-  constructor(
-    private readonly options: FilterOptions,
-    private readonly inner: BackendSession,
-    private readonly spool: SpoolFile,
-  ) {}
-
-  write(bytes: Buffer): Promise<void> {
-    return this.spool.write(bytes);
-  }
-
-  async commit(envelope: Envelope): Promise<Delivery> {
-    try {
-      await this.spool.finish();
-      const verdict = await runFilter(this.options, this.spool.path);
-      if (verdict) return verdict;
-      const sink = await this.inner.open();
-      try {
-        for await (const chunk of this.spool.chunks()) await sink.write(chunk);
-        return await sink.commit(envelope);
-      } catch (error) {
-        await sink.abort();
-        throw error;
-      }
-    } finally {
-      await this.spool.remove();
-    }
-  }
-
-  abort(): Promise<void> {
-    return this.spool.remove();
+/** The filter's verdict on the spooled file, then (accepted) the file, perhaps rewritten, into the inner backend. */
+async function filterThenDeliver(options: FilterOptions, inner: BackendSession, envelope: Envelope, spool: SpoolFile): Promise<Delivery> {
+  const verdict = await runFilter(options, spool.path);
+  if (verdict) return verdict;
+  const sink = await inner.open();
+  try {
+    for await (const chunk of spool.chunks()) await sink.write(chunk);
+    return await sink.commit(envelope);
+  } catch (error) {
+    await sink.abort();
+    throw error;
   }
 }
 

@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Delivery, Envelope, MessageSink } from '../backend.js';
 
 export class SpoolFile {
   private file: FileHandle | undefined;
@@ -63,5 +64,34 @@ export class SpoolFile {
     await this.file?.close().catch(() => undefined);
     this.file = undefined;
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A sink that keeps the message in a SpoolFile until commit and then hands
+ * the finished file and the envelope to `deliver`; the file is removed
+ * whatever happens (delivered, refused, thrown, aborted).
+ */
+export class SpooledSink implements MessageSink {
+  constructor(
+    private readonly spool: SpoolFile,
+    private readonly deliver: (envelope: Envelope, spool: SpoolFile) => Promise<Delivery>,
+  ) {}
+
+  write(bytes: Buffer): Promise<void> {
+    return this.spool.write(bytes);
+  }
+
+  async commit(envelope: Envelope): Promise<Delivery> {
+    try {
+      await this.spool.finish();
+      return await this.deliver(envelope, this.spool);
+    } finally {
+      await this.spool.remove();
+    }
+  }
+
+  abort(): Promise<void> {
+    return this.spool.remove();
   }
 }
