@@ -15,7 +15,7 @@ import { hostname as osHostname } from 'node:os';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { firstOutputLine, resolvePassword, systemSecretDeps } from '../config/index.js';
-import { OutboxError } from '../errors.js';
+import { OutboxError, strerror } from '../errors.js';
 import type { Backend } from '../server/backend.js';
 import { CommandBackend } from '../server/backends/command.js';
 import { filterBackend } from '../server/backends/filter.js';
@@ -105,7 +105,7 @@ function loadTls(options: ServeOptions): ServerTls | undefined {
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new OutboxError('E_CONFIG', `cannot read the TLS ${what} file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw new OutboxError('E_CONFIG', `cannot read the TLS ${what} file ${file}: ${strerror(error)}`, { cause: error });
     }
   };
   const cert = read(options.tlsCertFile, 'certificate');

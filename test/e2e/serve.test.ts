@@ -329,6 +329,6 @@ describe('outbox serve refuses to start unsafely', () => {
   it('with a TLS file it cannot read: 78 naming the file', async () => {
     const result = await runOutbox(['serve', `--tls-cert-file=${join(dir, 'cert.pem')}`, `--tls-key-file=${join(dir, 'key.pem')}`], { env: env() });
     expect(result.status).toBe(78);
-    expect(result.stderr).toContain(join(dir, 'cert.pem'));
+    expect(result.stderr).toContain(`cannot read the TLS certificate file ${join(dir, 'cert.pem')}: No such file or directory`);
   });
 });
