@@ -81,7 +81,9 @@ const SCRATCH = fs.mkdtempSync(path.join(strArg('tmpdir') || os.tmpdir(), 'outbo
 const HOME = path.join(SCRATCH, 'home');
 fs.mkdirSync(HOME, { mode: 0o700 });
 const BASE_ENV = { PATH: process.env.PATH || '/usr/bin:/bin', HOME, LANG: 'C.UTF-8', XDG_STATE_HOME: path.join(SCRATCH, 'state') };
-const OUTBOX_ENV = process.env.BENCH_SERVE_NODE_OPTIONS ? { ...BASE_ENV, NODE_OPTIONS: process.env.BENCH_SERVE_NODE_OPTIONS } : BASE_ENV;
+const OUTBOX_ENV = BASE_ENV;
+/** BENCH_SERVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR": node options for the outbox servers (a profile, say). */
+const NODE_ARGS = (process.env.BENCH_SERVE_NODE_ARGS || '').split(' ').filter(Boolean);
 const FROM = 'sender@example.com';
 const RCPT = 'rcpt@example.net';
 const MSMTP = which('msmtp');
@@ -491,7 +493,7 @@ const countFiles = (dir) => {
 const dirBytes = (dir) => fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
 
 function outboxServe(backendArgs, env = OUTBOX_ENV) {
-  return startServer(NODE, (port) => [OUTBOX_BIN, 'serve', '--interface=127.0.0.1', `--port=${port}`, `--max-sessions=${CONNS + 14}`, ...backendArgs], env);
+  return startServer(NODE, (port) => [...NODE_ARGS, OUTBOX_BIN, 'serve', '--interface=127.0.0.1', `--port=${port}`, `--max-sessions=${CONNS + 14}`, ...backendArgs], env);
 }
 
 /** A configuration whose account points at a closed port, queueing into `qdir`. */
@@ -536,10 +538,16 @@ async function measure(label, start, count, { settleMs = 30_000 } = {}) {
   log(
     `[${label}] ${l.accepted}/${MAILS} accepted in ${fmt(l.ms / 1000, 1)} s = ${fmt(rate, 0)} mails/s; delivered ${delivered}; failed ${l.failed}` +
       `${l.firstError ? ` (${l.firstError})` : ''}; 421s ${l.refused421}; latency median ${fmt(res.latMedianMs, 1)} ms p99 ${fmt(res.latP99Ms, 1)} ms; ` +
-      `server RSS ${fmt(mem.startMiB, 1)} → peak ${fmt(mem.peakMiB, 1)} (HWM ${fmt(mem.hwmMiB, 1)}) → ${fmt(mem.endMiB, 1)} MiB; client CPU ${fmt(l.clientCpuMs / 1000, 1)} s` +
+      `server RSS ${fmt(mem.startMiB, 1)} → peak ${fmt(mem.peakMiB, 1)} (HWM ${fmt(mem.hwmMiB, 1)}) → ${fmt(mem.endMiB, 1)} MiB (at each fifth of the run: ${fifths(mem.samples)}); client CPU ${fmt(l.clientCpuMs / 1000, 1)} s` +
       `${l.timedOut ? `; STOPPED at the ${RUN_SECONDS} s limit` : ''}`,
   );
   return res;
+}
+
+/** RSS at the end of each fifth of the samples: does it grow with the mails, or level off? */
+function fifths(samples) {
+  if (!samples.length) return 'n/a';
+  return [1, 2, 3, 4, 5].map((k) => fmt(samples[Math.min(samples.length - 1, Math.floor((samples.length * k) / 5) - 1)], 0)).join(' ');
 }
 
 async function measureBig(label, start, check) {
@@ -664,7 +672,7 @@ async function main() {
     }
     out(
       `  ${x.label}: ${x.accepted} accepted, ${x.delivered} delivered, ${x.failed} failed${x.firstError ? ` (first: ${x.firstError})` : ''}, ${x.refused421} refused with 421 (retried), ` +
-        `${fmt(x.ms / 1000, 1)} s, latency median ${fmt(x.latMedianMs, 1)} ms p99 ${fmt(x.latP99Ms, 1)} ms, RSS ${fmt(x.mem.startMiB, 1)} → ${fmt(Math.max(x.mem.peakMiB, x.mem.hwmMiB), 1)} MiB, ` +
+        `${fmt(x.ms / 1000, 1)} s, latency median ${fmt(x.latMedianMs, 1)} ms p99 ${fmt(x.latP99Ms, 1)} ms, RSS ${fmt(x.mem.startMiB, 1)} → ${fmt(Math.max(x.mem.peakMiB, x.mem.hwmMiB), 1)} MiB (by fifths: ${fifths(x.mem.samples)}), ` +
         `load generator CPU ${fmt(x.clientCpuMs / 1000, 1)} s${x.tmpLeft ? `, ${x.tmpLeft} left in tmp/` : ''}`,
     );
   }
