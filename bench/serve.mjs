@@ -469,7 +469,17 @@ async function bigMail(port, mb) {
     while (sent < total && now() < limit) {
       const ok = sock.write(chunk);
       sent += chunk.length;
-      if (!ok) await new Promise((resolve) => { sock.once('drain', resolve); sock.once('close', resolve); });
+      if (!ok) {
+        await new Promise((resolve) => {
+          const done = () => {
+            sock.off('drain', done);
+            sock.off('close', done);
+            resolve();
+          };
+          sock.on('drain', done);
+          sock.on('close', done);
+        });
+      }
       if (sock.destroyed) throw new Error('connection closed while sending');
     }
     await step('.\r\n', 250, 600_000);
@@ -693,6 +703,7 @@ async function main() {
   out('');
   out('msmtpd --command=msmtp: msmtpd forks a session per connection (16 at once; the other connections wait in the backlog) and runs `sh -c "msmtp … RCPT"` per mail; msmtp relays it to bench/sink.mjs.');
   out(`outbox serve runs with --max-sessions=${CONNS + 14}, so all ${CONNS} connections are served at once.`);
+  out("msmtpd's RSS is its listening process's; each session is a fork of it (about as small), each mail a shell and msmtp or cat.");
   out('The queue backend answers 250 after the entry is fsynced; --maildir after fsync of the file and of new/; `cat` fsyncs nothing.');
   out('PASS/FAIL is information only; the bench exits 0 either way. Other processes on this machine make the figures noisy.');
   out(`total ${fmt((now() - t0) / 1000, 0)} s`);
