@@ -6,7 +6,8 @@
  * out without the caller waiting for the network.
  */
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { COMMAND_LINE_ACCOUNT, ENVIRONMENT_ACCOUNT, type ReadyAccount } from '../config/index.js';
 import type { PartialDeliveryError } from '../delivery/transaction.js';
 import type { OutboxError } from '../errors.js';
@@ -35,9 +36,40 @@ export function queueDirOf(account: ReadyAccount, env: NodeJS.ProcessEnv): strin
   return account.queue_dir ?? defaultQueueDir(env);
 }
 
+/**
+ * The queue folders are made once per folder and process: `outbox serve
+ * --queue` enqueues many mails, and making the six folders again for each
+ * was a fifth of its CPU per mail (bench/serve.mjs). A failed enqueue forgets
+ * the store; when its folders were removed meanwhile they are made again.
+ */
+const stores = new Map<string, Promise<QueueStore>>();
+
+function openStore(dir: string): Promise<QueueStore> {
+  let store = stores.get(dir);
+  if (!store) {
+    store = QueueStore.open(dir);
+    stores.set(dir, store);
+    store.catch(() => stores.delete(dir));
+  }
+  return store;
+}
+
 export async function enqueueMail(request: EnqueueRequest, env: NodeJS.ProcessEnv): Promise<QueueRecord> {
+  const dir = queueDirOf(request.account, env);
+  const reused = stores.has(dir);
+  try {
+    return await enqueueInto(await openStore(dir), request);
+  } catch (error) {
+    stores.delete(dir);
+    // Made for an earlier mail, and the folders are gone since (removed by hand): make them
+    // again and try once more. Only then: an entry may already be in place after another failure.
+    if (!reused || existsSync(join(dir, 'tmp'))) throw error;
+    return enqueueInto(await openStore(dir), request);
+  }
+}
+
+async function enqueueInto(store: QueueStore, request: EnqueueRequest): Promise<QueueRecord> {
   const { account, options, failure, now } = request;
-  const store = await QueueStore.open(queueDirOf(account, env));
   const name = account.name === COMMAND_LINE_ACCOUNT || account.name === ENVIRONMENT_ACCOUNT ? '' : account.name;
   return store.enqueue(request.spool.chunks(), {
     account: {

@@ -278,6 +278,18 @@ describe('outbox serve, relay and queue', () => {
     expect(listed.stdout).toContain('c@d.test');
     expect(await next!.messages()).toEqual([]);
   });
+
+  it('--queue: many mails on one store, and a queue folder removed by hand is made again', async () => {
+    const server = await serve('--queue', '-C', await config());
+    expect((await sendWithOutbox(server.port, 'a@b.test', 'first@d.test')).status).toBe(0);
+    await rm(join(dir, 'queue'), { recursive: true, force: true });
+    const second = await sendWithOutbox(server.port, 'a@b.test', 'second@d.test');
+    expect({ status: second.status, stderr: second.stderr }).toEqual({ status: 0, stderr: '' });
+    expect((await sendWithOutbox(server.port, 'a@b.test', 'third@d.test')).status).toBe(0);
+    const listed = await runOutbox(['--queue-list', '--json', `--queue-dir=${join(dir, 'queue')}`], { env: env() });
+    const recipients = (JSON.parse(listed.stdout) as Array<{ recipients: Array<{ address: string }> }>).flatMap((mail) => mail.recipients.map((r) => r.address));
+    expect(recipients.sort()).toEqual(['second@d.test', 'third@d.test']);
+  });
 });
 
 describe('outbox serve --inetd', () => {
