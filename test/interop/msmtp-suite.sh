@@ -19,6 +19,11 @@
 #   DIR/bin/               msmtp and msmtpd again, for PATH
 #   DIR/ready              one line naming the versions; written last
 #
+# With INTEROP_MSMTPD=outbox-serve, DIR/source/src/msmtpd (and DIR/bin/msmtpd)
+# is instead a wrapper that runs `node OUTBOX serve "$@"`: outbox's server in
+# msmtpd's place as well (test/interop/serve.test.ts). Without it, they are
+# Debian's msmtpd again; both are written on every call.
+#
 # Only Debian's archive is used. Prints what it did; exits non-zero, with the
 # reason on stderr, when it could not. When DIR/ready exists it does nothing.
 # Every apt-get call is bounded in time.
@@ -41,7 +46,22 @@ write_msmtp_wrapper() {
   chmod 755 "$dir/source/src/msmtp"
 }
 
-if [ -f "$dir/ready" ]; then write_msmtp_wrapper; cat "$dir/ready"; exit 0; fi
+# msmtpd: Debian's (the default), or outbox serve in its place (INTEROP_MSMTPD=outbox-serve).
+write_msmtpd() {
+  local debian=$dir/msmtp-mta/usr/bin/msmtpd
+  rm -f "$dir/source/src/msmtpd" "$dir/bin/msmtpd"
+  if [ "${INTEROP_MSMTPD:-}" = outbox-serve ]; then
+    printf '#!/bin/sh\n# outbox serve in the place of msmtpd, for msmtp'"'"'s own tests\nexec %q %q serve "$@"\n' \
+      "$(command -v node)" "$outbox" >"$dir/source/src/msmtpd"
+    chmod 755 "$dir/source/src/msmtpd"
+    ln -s "$dir/source/src/msmtpd" "$dir/bin/msmtpd"
+  else
+    ln -s "$debian" "$dir/source/src/msmtpd"
+    ln -s "$debian" "$dir/bin/msmtpd"
+  fi
+}
+
+if [ -f "$dir/ready" ]; then write_msmtp_wrapper; write_msmtpd; cat "$dir/ready"; exit 0; fi
 rm -rf "$dir"
 # apt-get drops to the _apt user to download: it must reach into the folder.
 mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/apt/parts" "$dir/download" "$dir/source" "$dir/bin" "$dir/home"
@@ -92,8 +112,7 @@ msmtpd_version=$("$msmtpd" --version | head -n 1)
 # --- the layout the tests expect ----------------------------------------------
 
 write_msmtp_wrapper
-ln -sf "$msmtpd" "$dir/source/src/msmtpd"
+write_msmtpd
 ln -sf "$dir/source/src/msmtp" "$dir/bin/msmtp"
-ln -sf "$msmtpd" "$dir/bin/msmtpd"
 printf 'msmtp %s tests (Debian %s source), outbox as msmtp, %s (Debian msmtp-mta %s)\n' \
   "$version" "$DIST" "$msmtpd_version" "$(dpkg-deb -f "$deb" Version)" | tee "$dir/ready"

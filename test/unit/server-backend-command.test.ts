@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend, Delivery, Envelope } from '../../src/server/backend.js';
-import { CommandBackend, commandLineFor, isSafeCommandAddress, shellQuote } from '../../src/server/backends/command.js';
+import { CommandBackend, commandLineFor, CrlfToLf, isSafeCommandAddress, shellQuote } from '../../src/server/backends/command.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -44,13 +44,29 @@ describe('command line (msmtpd rules)', () => {
   });
 });
 
+describe('line ends on the pipe (msmtpd: CRLF becomes LF)', () => {
+  const convert = (chunks: string[]): string => {
+    const lineEnds = new CrlfToLf();
+    return Buffer.concat([...chunks.map((c) => lineEnds.push(Buffer.from(c, 'latin1'))), lineEnds.end()]).toString('latin1');
+  };
+  it('turns each CRLF into LF, also when a chunk ends between CR and LF', () => {
+    expect(convert(['a\r\nb\r', '\nc\r\n'])).toBe('a\nb\nc\n');
+    expect(convert(['a\r', '', '\n'])).toBe('a\n');
+  });
+  it('keeps a lone CR (a BDAT chunk may carry one), also at the very end', () => {
+    expect(convert(['a\rb\r', 'c\r'])).toBe('a\rb\rc\r');
+    expect(convert(['\r\r\n'])).toBe('\r\n');
+  });
+});
+
 describe('command backend', () => {
   it('streams the message to the command and answers delivered on exit 0', async () => {
     const out = join(dir, 'out');
     const backend = new CommandBackend({ command: `cat > ${out}; :`, tmpDir: dir });
     const delivery = await deliver(backend, envelope('a@b.test', ['c@d.test']), 'Subject: x\r\n\r\nhello\r\n');
     expect(delivery.kind).toBe('delivered');
-    expect(await readFile(out, 'utf8')).toBe('Subject: x\r\n\r\nhello\r\n');
+    // CRLF becomes LF, as msmtpd pipes it.
+    expect(await readFile(out, 'utf8')).toBe('Subject: x\n\nhello\n');
     expect(await readdir(dir)).toEqual(['out']); // the spool is gone
   });
 
@@ -118,7 +134,7 @@ describe('command backend', () => {
       for (let i = 0; i < 3000; i++) await sink.write(line);
       expect(await readdir(dir)).toEqual(['out']); // no spool folder beside it
       expect((await sink.commit(envelope('a@b.test', ['c@d.test']))).kind).toBe('delivered');
-      expect((await readFile(out)).length).toBe(3000 * 1000);
+      expect((await readFile(out)).length).toBe(3000 * 999); // each CRLF as LF
     });
 
     it('an envelope at commit other than the one the command got is 451, and the command is stopped', async () => {

@@ -19,6 +19,12 @@
  * wrote on stderr goes in the reply text (one line, trimmed), so the client
  * sees why. A command that outlives `timeoutMs` is killed and answered 451.
  *
+ * Line ends: as msmtpd (smtp_pipe), each CRLF of the message becomes LF on
+ * the command's stdin, the local convention of the programs it runs
+ * (`msmtp -f %F --`, sendmail, `cat > file`); a CR that is not followed by LF
+ * (possible only in a BDAT chunk) is passed on unchanged. msmtp's own test
+ * suite (tests/test-header-handling.sh) depends on it.
+ *
  * When the session core reports MAIL and RCPT, the command starts at DATA
  * and the message streams straight into it (PipeSink, msmtpd's order);
  * otherwise it is spooled and piped at commit (CommandSink).
@@ -170,6 +176,42 @@ export async function runCommand(options: CommandBackendOptions, envelope: Envel
   return running.done;
 }
 
+/**
+ * CRLF → LF for a stream of chunks: a CR at the end of a chunk is held back
+ * until the next chunk shows whether an LF follows it.
+ */
+export class CrlfToLf {
+  private heldCr = false;
+
+  /** The converted bytes of `chunk` (possibly empty). */
+  push(chunk: Buffer): Buffer {
+    let input = chunk;
+    if (this.heldCr) {
+      this.heldCr = false;
+      input = Buffer.concat([Buffer.from('\r'), chunk]);
+    }
+    if (input.length > 0 && input[input.length - 1] === 0x0d) {
+      this.heldCr = true;
+      input = input.subarray(0, input.length - 1);
+    }
+    if (input.indexOf('\r\n') === -1) return input;
+    const out = Buffer.allocUnsafe(input.length);
+    let length = 0;
+    for (let i = 0; i < input.length; i++) {
+      if (input[i] === 0x0d && input[i + 1] === 0x0a) continue;
+      out[length++] = input[i]!;
+    }
+    return out.subarray(0, length);
+  }
+
+  /** What is still held at the end of the message: a last lone CR. */
+  end(): Buffer {
+    const rest = this.heldCr ? Buffer.from('\r') : Buffer.alloc(0);
+    this.heldCr = false;
+    return rest;
+  }
+}
+
 interface RunningCommand {
   readonly pid: number | undefined;
   /** Resolves when the command can take more (or has stopped reading: its exit status will decide). */
@@ -184,6 +226,7 @@ function startCommand(options: CommandBackendOptions, line: string): RunningComm
   let stderr = '';
   let timedOut = false;
   let stdinClosed = false;
+  const lineEnds = new CrlfToLf();
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup(child.pid);
@@ -208,9 +251,10 @@ function startCommand(options: CommandBackendOptions, line: string): RunningComm
   return {
     pid: child.pid,
     done,
-    end: () => child.stdin.end(),
-    write: async (bytes) => {
-      if (stdinClosed || child.stdin.write(bytes)) return;
+    end: () => child.stdin.end(lineEnds.end()),
+    write: async (chunk) => {
+      const bytes = lineEnds.push(chunk);
+      if (stdinClosed || bytes.length === 0 || child.stdin.write(bytes)) return;
       await new Promise<void>((resolve) => {
         const settle = (): void => {
           child.stdin.off('drain', settle);
