@@ -40,10 +40,29 @@ log() { printf 'msmtp suite: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 # outbox in msmtp's place: written on every call, so that another OUTBOX can use a prepared DIR.
+#
+# With outbox serve as msmtpd, the wrapper first waits (at most 10 s) until the
+# --host/--port it was given accepts a connection: msmtp's scripts start msmtpd
+# in the background and connect at once, which works with msmtpd (C, listening
+# within a millisecond) but races Node's start-up (outbox serve listens after
+# 0.2-0.3 s, while outbox as the client connects sooner). Only a call with
+# --port waits; the probe is one connection opened and closed (the server sees
+# an empty session).
 write_msmtp_wrapper() {
-  mkdir -p "$dir/source/src"
-  printf '#!/bin/sh\n# outbox in the place of msmtp, for msmtp'"'"'s own tests\nexec %q "$@"\n' "$outbox" >"$dir/source/src/msmtp"
+  mkdir -p "$dir/source/src" "$dir/bin"
+  if [ "${INTEROP_MSMTPD:-}" = outbox-serve ]; then
+    {
+      printf '#!/usr/bin/env bash\n# outbox in the place of msmtp, for msmtp'"'"'s own tests, once the server listens\n'
+      printf 'host=localhost port=\n'
+      printf 'for a in "$@"; do case $a in --host=*) host=${a#--host=} ;; --port=*) port=${a#--port=} ;; esac; done\n'
+      printf 'if [ -n "$port" ]; then\n  for i in $(seq 100); do (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null \x26\x26 break; sleep 0.1; done\nfi\n'
+      printf 'exec %q "$@"\n' "$outbox"
+    } >"$dir/source/src/msmtp"
+  else
+    printf '#!/bin/sh\n# outbox in the place of msmtp, for msmtp'"'"'s own tests\nexec %q "$@"\n' "$outbox" >"$dir/source/src/msmtp"
+  fi
   chmod 755 "$dir/source/src/msmtp"
+  ln -sfn "$dir/source/src/msmtp" "$dir/bin/msmtp"
 }
 
 # msmtpd: Debian's (the default), or outbox serve in its place (INTEROP_MSMTPD=outbox-serve).

@@ -19,7 +19,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
 # xz-utils: msmtp-suite.sh unpacks msmtp's source (.orig.tar.xz) for msmtp's own tests.
-PACKAGES=(postfix dovecot-core dovecot-lmtpd dante-server msmtp mutt git git-email libmailtools-perl bsd-mailx php-cli openssl xz-utils)
+# swaks: a client of outbox serve (serve.test.ts).
+PACKAGES=(postfix dovecot-core dovecot-lmtpd dante-server msmtp mutt git git-email libmailtools-perl bsd-mailx php-cli openssl xz-utils swaks)
 APT_TIME_LIMIT=900   # seconds, for each apt-get call
 VITEST_TIME_LIMIT=900
 
