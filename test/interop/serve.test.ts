@@ -11,6 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   findMail,
   interopSetup,
+  logMark,
+  logSince,
   run,
   runMsmtp,
   SENDER,
@@ -18,6 +20,7 @@ import {
   sleep,
   testMail,
   uniqueId,
+  waitForEmptyQueue,
   waitForMail,
 } from './helpers.js';
 import { prepareSuite, runSuiteScript, suiteScripts, whatTheServerGot } from './msmtp-suite-run.js';
@@ -176,53 +179,83 @@ describe('msmtp → outbox serve', () => {
 
 // --- Postfix as the client ------------------------------------------------------------------
 
-describe('Postfix → outbox serve → Dovecot LMTP', () => {
-  /**
-   * The shared Postfix gets a transport map for one address only
-   * (carol+viaoutbox@: smtp:[127.0.0.1]:PORT, what `relayhost =
-   * [127.0.0.1]:PORT` does for everything) and a reload; both are undone at the
-   * end of the case. Files run one at a time, so no other case sees it.
-   */
+/**
+ * Runs `body` while the shared Postfix routes the addresses given to the
+ * transports given (a transport map: `ADDRESS smtp:[127.0.0.1]:PORT` is what
+ * `relayhost = [127.0.0.1]:PORT` does for all mail), then takes the map out
+ * again; each change is a `postfix reload`. Only the addresses of the case are
+ * in it, and files run one at a time, so no other case sees it.
+ */
+async function withTransportMap(routes: Record<string, string>, body: () => Promise<void>): Promise<void> {
+  const { configDir } = setup.postfix;
+  const map = join(configDir, 'serve_transport');
+  const postconf = (args: string[]) => run('postconf', ['-c', configDir, ...args], { timeoutMs: 20_000 });
+  const reload = async () => {
+    const r = await run('postfix', ['-c', configDir, 'reload'], { timeoutMs: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    await sleep(1000); // the reload is asynchronous: trivial-rewrite and qmgr restart
+  };
+  writeFileSync(map, Object.entries(routes).map(([address, transport]) => `${address} ${transport}\n`).join(''));
+  try {
+    expect((await run('postmap', ['-c', configDir, `hash:${map}`], { timeoutMs: 20_000 })).status).toBe(0);
+    expect((await postconf(['-e', `transport_maps = hash:${map}`])).status).toBe(0);
+    await reload();
+    await body();
+  } finally {
+    await postconf(['-X', 'transport_maps']);
+    await reload();
+  }
+}
+
+/** Postfix's own sendmail: a local submission, queued and sent on by Postfix's smtp or lmtp client. */
+async function submitToPostfix(recipients: string[], mail: string): Promise<void> {
+  const submitted = await run('sendmail', ['-C', setup.postfix.configDir, '-f', SENDER, ...recipients], { input: mail });
+  expect(submitted.status, submitted.stderr).toBe(0);
+}
+
+const escape = (text: string) => text.replace(/[+.]/g, '\\$&');
+
+describe('Postfix as the client of outbox serve', () => {
   it('Postfix relays to outbox serve, which relays through a -C account (protocol lmtp) into Dovecot: the mail is in carol\'s Maildir', async () => {
-    const { configDir } = setup.postfix;
     const dir = join(setup.scratch, uniqueId('serve-postfix'));
     mkdirSync(dir, { recursive: true });
     const config = join(dir, 'outboxrc');
     writeFileSync(config, ['account default', `host ${setup.host}`, `port ${setup.dovecot.ports.lmtp}`, 'protocol lmtp', 'auth off', 'tls off', 'timeout 20', ''].join('\n'), { mode: 0o600 });
     const server = await startServe(['-C', config]);
     const recipient = `carol+viaoutbox@${setup.domain}`;
-    const map = join(configDir, 'serve_transport');
-    const postconf = (args: string[]) => run('postconf', ['-c', configDir, ...args], { timeoutMs: 20_000 });
-    const reload = async () => {
-      const r = await run('postfix', ['-c', configDir, 'reload'], { timeoutMs: 20_000 });
-      expect(r.status, r.stderr).toBe(0);
-      await sleep(1000); // the reload is asynchronous: trivial-rewrite and qmgr restart
-    };
-    writeFileSync(map, `${recipient} smtp:[${setup.host}]:${server.port}\n`);
-    try {
-      expect((await run('postmap', ['-c', configDir, `hash:${map}`], { timeoutMs: 20_000 })).status).toBe(0);
-      expect((await postconf(['-e', `transport_maps = hash:${map}`])).status).toBe(0);
-      await reload();
-
+    await withTransportMap({ [recipient]: `smtp:[${setup.host}]:${server.port}` }, async () => {
       const id = uniqueId('postfix-serve');
-      // Postfix's own sendmail: a local submission, queued and sent by Postfix's smtp client.
-      const submitted = await run('sendmail', ['-C', configDir, '-f', SENDER, recipient], { input: testMail(id, { to: recipient }) });
-      expect(submitted.status, submitted.stderr).toBe(0);
+      await submitToPostfix([recipient], testMail(id, { to: recipient }));
       const [mail] = await waitForMail('lmtp', carol, id, { timeoutMs: 30_000 }).catch((error: Error) => {
         throw new Error(`${error.message}\n--- outbox serve log:\n${server.log()}\n${serverLogTail('postfix')}`);
       });
       const text = mail!.raw.toString('latin1');
       // Dovecot's Received, then outbox serve's (from Postfix), then Postfix's own.
-      expect(text).toMatch(new RegExp(`^Received: from postfix\\.interop\\.test \\(unknown \\[127\\.0\\.0\\.1\\]\\)\\n\\tby \\S+ \\(outbox\\) with ESMTP id \\w+\\n\\tfor <${recipient.replace(/[+.]/g, '\\$&')}>;`, 'm'));
+      expect(text).toMatch(new RegExp(`^Received: from postfix\\.interop\\.test \\(unknown \\[127\\.0\\.0\\.1\\]\\)\\n\\tby \\S+ \\(outbox\\) with ESMTP id \\w+\\n\\tfor <${escape(recipient)}>;`, 'm'));
       expect(text).toMatch(/^Received: by postfix\.interop\.test \(Postfix/m);
       expect(text).toMatch(/^Received: from \S+ \(\[127\.0\.0\.1\]\)\n\tby lmtp\.interop\.test with LMTP/m);
       expect(server.log()).toMatch(/message from=127\.0\.0\.1 mailfrom=<sender@sender\.test> recipients=carol\+viaoutbox@example\.test .*reply="250 /);
       // Nothing went the other way (Postfix's own virtual delivery).
       expect(findMail('postfix', carol, id)).toHaveLength(0);
-    } finally {
-      await postconf(['-X', 'transport_maps']);
-      await reload();
-    }
+    });
+  });
+
+  it("Postfix's LMTP client → outbox serve --lmtp --maildir: one reply per recipient, both sent, stored once with LMTP in the Received field", async () => {
+    const { server, maildir } = await maildirServer('--lmtp');
+    const recipients = [`alice+vialmtp@${setup.domain}`, `bob+vialmtp@${setup.domain}`];
+    await withTransportMap(Object.fromEntries(recipients.map((r) => [r, `lmtp:inet:[${setup.host}]:${server.port}`])), async () => {
+      const id = uniqueId('postfix-lmtp');
+      const mark = logMark();
+      await submitToPostfix(recipients, testMail(id, { to: recipients.join(', ') }));
+      await waitForEmptyQueue(30_000);
+      const log = logSince(mark);
+      for (const recipient of recipients) {
+        expect(log).toMatch(new RegExp(`postfix/lmtp\\[\\d+\\]: \\w+: to=<${escape(recipient)}>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${server.port},.* status=sent \\(250 2\\.0\\.0 <${escape(recipient)}> Ok`));
+      }
+      const mails = stored(maildir, id);
+      expect(mails).toHaveLength(1);
+      expect(received(mails[0]!)).toMatch(/^from postfix\.interop\.test \(unknown \[127\.0\.0\.1\]\) by \S+ \(outbox\) with LMTP id \w+;/);
+    });
   });
 
   it("Postfix's smtp-source (5 mails in 2 sessions) → outbox serve --maildir: all 5 stored", async () => {
