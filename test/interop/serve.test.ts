@@ -13,6 +13,7 @@ import {
   interopSetup,
   logMark,
   logSince,
+  OUTBOX,
   run,
   runMsmtp,
   SENDER,
@@ -105,6 +106,31 @@ describe('swaks → outbox serve --maildir with STARTTLS and --auth', () => {
     expect(mails).toHaveLength(1);
     // Two recipients: no "for <…>" (it would show each the other).
     expect(received(mails[0]!)).toMatch(/with ESMTPSA id \w+;/);
+  });
+
+  it('swaks --tlsc (TLS from the first byte) against --tls-implicit, AUTH PLAIN: stored with ESMTPSA', async () => {
+    const { server, maildir } = await maildirServer(...TLS, '--tls-implicit', AUTH);
+    const id = uniqueId('swaks-implicit');
+    const result = await swaks(server.port, ['--tlsc', '--tls-verify', '--tls-ca-path', setup.tls.ca, '--auth', 'PLAIN', '--auth-user', USER,
+      '--auth-password', PASSWORD, '--to', alice, '--header', `X-Interop-Id: ${id}`]);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(/STARTTLS/);
+    const mails = stored(maildir, id);
+    expect(mails).toHaveLength(1);
+    expect(received(mails[0]!)).toMatch(new RegExp(`with ESMTPSA id \\w+ for <${alice}>;`));
+  });
+
+  it('swaks --pipe to outbox serve --inetd --maildir (one session on stdin/stdout): stored, no STARTTLS or AUTH offered', async () => {
+    const maildir = join(setup.scratch, uniqueId('serve-inetd'));
+    const id = uniqueId('swaks-inetd');
+    // swaks starts the server itself and talks to it over a pipe; `timeout` bounds it should it outlive swaks.
+    const server = `exec timeout 30 ${process.execPath} ${OUTBOX} serve --inetd --maildir=${maildir}`;
+    const result = await run('swaks', ['--pipe', server, '--timeout', '20', '--from', SENDER, '--to', alice, '--header', `X-Interop-Id: ${id}`], { timeoutMs: 40_000 });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(/250[- ]STARTTLS|250[- ]AUTH/);
+    const mails = stored(maildir, id);
+    expect(mails).toHaveLength(1);
+    expect(received(mails[0]!)).toMatch(new RegExp(`with ESMTP id \\w+ for <${alice}>;`));
   });
 
   it.skipIf(!/bdat|chunking/i.test(swaksHelp))('swaks with CHUNKING (BDAT)', () => {
