@@ -16,6 +16,7 @@ import {
   OUTBOX,
   run,
   runMsmtp,
+  runOutbox,
   SENDER,
   serverLogTail,
   sleep,
@@ -200,6 +201,29 @@ describe('msmtp → outbox serve', () => {
     expect(injected.status).toBe(65);
     expect(injected.stderr).toContain('553 5.1.3');
     expect(existsSync(join(dir, 'args2'))).toBe(false);
+  });
+});
+
+describe('msmtp → outbox serve --queue → Dovecot LMTP', () => {
+  it('250 once the entry is durable, nothing sent yet; `outbox -q` with the same configuration delivers it to Dovecot', async () => {
+    const dir = join(setup.scratch, uniqueId('serve-queue'));
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'outboxrc');
+    writeFileSync(config, ['account default', `host ${setup.host}`, `port ${setup.dovecot.ports.lmtp}`, 'protocol lmtp', 'auth off', 'tls off',
+      'timeout 20', `queue_dir ${join(dir, 'queue')}`, ''].join('\n'), { mode: 0o600 });
+    // The background flush is off (startServe's default): the case flushes by hand.
+    const server = await startServe(['--queue', '-C', config]);
+    const id = uniqueId('msmtp-queue');
+    const sent = await runMsmtp([`--host=${setup.host}`, `--port=${server.port}`, '--tls=off', '--auth=off', '-f', SENDER, '--', bob], testMail(id));
+    expect(sent.stderr).toBe('');
+    expect(sent.status).toBe(0);
+    expect(findMail('lmtp', bob, id)).toHaveLength(0);
+
+    const flushed = await runOutbox(['-C', config, '-q'], '', { env: { OUTBOX_SYSTEM_CONFIG: join(dir, 'none'), OUTBOX_BACKGROUND_FLUSH: 'off' } });
+    expect(flushed.stderr).toBe('');
+    expect(flushed.status).toBe(0);
+    const [mail] = await waitForMail('lmtp', bob, id);
+    expect(mail!.raw.toString('latin1')).toMatch(new RegExp(`^Received: from \\S+ \\(unknown \\[127\\.0\\.0\\.1\\]\\)\\n\\tby \\S+ \\(outbox\\) with ESMTP id \\w+\\n\\tfor <${bob}>;`, 'm'));
   });
 });
 
