@@ -17,7 +17,7 @@ export function prepareSuite(suite: string, env: NodeJS.ProcessEnv = {}): { read
   const fetched = spawnSync('bash', [join(REPO, 'test/interop/msmtp-suite.sh'), suite, OUTBOX], {
     encoding: 'utf8',
     timeout: 900_000,
-    env: { ...process.env, ...env },
+    env: { ...process.env, INTEROP_MSMTPD: '', ...env },
   });
   if (fetched.status === 0 && existsSync(join(suite, 'ready'))) return { ready: readFileSync(join(suite, 'ready'), 'utf8').trim() };
   return { error: `msmtp-suite.sh exited ${fetched.status ?? fetched.signal}:\n${fetched.stderr}${fetched.error ? `\n${fetched.error.message}` : ''}` };

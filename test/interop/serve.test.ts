@@ -1,8 +1,10 @@
 /**
  * `outbox serve` (issue 14's "Proof") with real, independent programs as its
- * clients: swaks, msmtp, Postfix (its smtp client relaying through outbox
- * serve, and smtp-source), Python's smtplib, and msmtp's own test suite with
- * outbox serve in msmtpd's place. Each server runs on 127.0.0.1, port 0
+ * clients: swaks (STARTTLS, implicit TLS, AUTH, pipelining, --inetd through
+ * --pipe), msmtp (into --maildir, --command, --queue), Postfix (its smtp
+ * client relaying through outbox serve into Dovecot LMTP, its lmtp client
+ * into --lmtp, smtp-source), Python's smtplib, and msmtp's own test suite
+ * with outbox serve in msmtpd's place. What each proves: docs/serve.md. Each server runs on 127.0.0.1, port 0
  * (serve-process.ts), and is stopped by its child handle after each case.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,7 +69,6 @@ function swaks(port: number, args: readonly string[]): ReturnType<typeof run> {
   return run('swaks', ['--server', setup.host, '--port', String(port), '--timeout', '20', '--from', SENDER, ...args], { timeoutMs: 40_000 });
 }
 const SWAKS_TLS = ['--tls', '--tls-verify', '--tls-ca-path', setup.tls.ca];
-const swaksHelp = await run('swaks', ['--help'], { timeoutMs: 20_000 }).then((r) => r.stdout, () => '');
 
 describe('swaks → outbox serve --maildir with STARTTLS and --auth', () => {
   it.each(['PLAIN', 'LOGIN'])('swaks --tls --auth %s: the mail is in the Maildir with a Received field saying ESMTPSA', async (mechanism) => {
@@ -134,10 +135,9 @@ describe('swaks → outbox serve --maildir with STARTTLS and --auth', () => {
     expect(received(mails[0]!)).toMatch(new RegExp(`with ESMTP id \\w+ for <${alice}>;`));
   });
 
-  it.skipIf(!/bdat|chunking/i.test(swaksHelp))('swaks with CHUNKING (BDAT)', () => {
-    // swaks 20201014 (Debian 12) has no BDAT; CHUNKING is covered by the unit and e2e tests.
-    expect.fail('this swaks knows BDAT: write the case for its option');
-  });
+  // swaks 20201014 (Debian 12) has no BDAT: named here so the run lists it as skipped. CHUNKING is covered by
+  // the unit and e2e tests (outbox's client sends BDAT to it).
+  it.skip('swaks with CHUNKING (BDAT): this swaks has no BDAT', () => {});
 });
 
 // --- msmtp, the real client ------------------------------------------------------------
