@@ -28,20 +28,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fmt, killLiveChildren, liveChildren, machineLine, median, now, runClient, sleep, startDelayProxy, which } from './rtt-lib.mjs';
+import { pathToFileURL } from 'node:url';
+import { BENCH_ARGS as argv, fmt, killLiveChildren, liveChildren, machineLine, median, NODE, now, numArg, OUTBOX_BIN, QUICK, ROOT, runClient, sleep, startDelayProxy, which } from './rtt-lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const OUTBOX_BIN = process.env.BENCH_OUTBOX_BIN ? path.resolve(process.env.BENCH_OUTBOX_BIN) : path.join(ROOT, 'bin', 'outbox');
-const NODE = process.execPath;
-
-const argv = process.argv.slice(2);
-const QUICK = argv.includes('--quick');
-const numArg = (name, dflt, lo, hi) => {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  const v = a ? Number(a.split('=')[1]) : dflt;
-  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : dflt;
-};
 const RUNS = numArg('runs', QUICK ? 1 : 3, 1, 15);
 const MAILS = numArg('mails', 1000, 10, 20_000);
 const MSMTPQ_MAILS = numArg('msmtpq-mails', QUICK ? 30 : 100, 5, 20_000);

@@ -22,8 +22,23 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 export const now = () => performance.now();
+
+/** The repository, and the outbox a bench measures (BENCH_OUTBOX_BIN: another build). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const OUTBOX_BIN = process.env.BENCH_OUTBOX_BIN ? path.resolve(process.env.BENCH_OUTBOX_BIN) : path.join(ROOT, 'bin', 'outbox');
+export const NODE = process.execPath;
+
+/** The bench's own arguments: --quick, and --NAME=N clamped to [lo, hi] (dflt when absent or not a number). */
+export const BENCH_ARGS = process.argv.slice(2);
+export const QUICK = BENCH_ARGS.includes('--quick');
+export function numArg(name, dflt, lo, hi) {
+  const a = BENCH_ARGS.find((x) => x.startsWith(`--${name}=`));
+  const v = a ? Number(a.split('=')[1]) : dflt;
+  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : dflt;
+}
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Writes each item `delay` ms after it was pushed, in order; `null` stands for the end of the stream. */

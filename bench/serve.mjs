@@ -53,20 +53,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { fmt, machineLine, median, now, sleep, table, which } from './rtt-lib.mjs';
+import { BENCH_ARGS as argv, fmt, machineLine, median, NODE, now, numArg, OUTBOX_BIN, QUICK, ROOT, sleep, table, which } from './rtt-lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const OUTBOX_BIN = process.env.BENCH_OUTBOX_BIN ? path.resolve(process.env.BENCH_OUTBOX_BIN) : path.join(ROOT, 'bin', 'outbox');
-const NODE = process.execPath;
-
-const argv = process.argv.slice(2);
-const QUICK = argv.includes('--quick');
-const numArg = (name, dflt, lo, hi) => {
-  const a = argv.find((x) => x.startsWith(`--${name}=`));
-  const v = a ? Number(a.split('=')[1]) : dflt;
-  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : dflt;
-};
 const MAILS = numArg('mails', QUICK ? 2000 : 10_000, 10, 100_000);
 const CONNS = numArg('conns', 50, 1, 500);
 /** The --command runs start a shell (and msmtp) per mail, ~30 mails/s here: fewer mails, same concurrency. */
