@@ -40,6 +40,8 @@ const ADDRESS_LITERAL = '\\[[^\\[\\]\\\\\\s]+\\]';
 const SOURCE_ROUTE = `@${DOMAIN}(?:,@${DOMAIN})*:`;
 
 const DOMAIN_RE = new RegExp(`^${DOMAIN}$`, 'u');
+/** A Local-part alone (no "@domain"): a local user, as daemons write `root`. */
+const LOCAL_PART_RE = new RegExp(`^(?:${DOT_STRING}|${QUOTED_STRING})$`, 'u');
 const MAILBOX_RE = new RegExp(
   `^(?:${SOURCE_ROUTE})?((?:${DOT_STRING}|${QUOTED_STRING})@(${DOMAIN}|${ADDRESS_LITERAL}))$`,
   'u',
@@ -49,11 +51,14 @@ const PARAM_RE = new RegExp(`^([A-Za-z0-9][A-Za-z0-9-]*)(?:=((?:[\\x21-\\x3c\\x3
 /**
  * Reads the path at the start of `text` (what follows "FROM:" or "TO:").
  * `allowNull` admits "<>" (MAIL only); `allowPostmaster` admits the bare
- * "<Postmaster>" of RCPT (RFC 5321 §4.1.1.3).
+ * "<Postmaster>" of RCPT (RFC 5321 §4.1.1.3); `allowLocalPart` admits a
+ * Local-part without a domain (`<root>`), which RFC 5321's Mailbox does not
+ * but local MTAs (sendmail, msmtpd) take from local programs: outbox serve
+ * passes it on as it came, for the next hop or the backend to qualify.
  */
 export function parsePath(
   text: string,
-  { allowNull = false, allowPostmaster = false } = {},
+  { allowNull = false, allowPostmaster = false, allowLocalPart = false } = {},
 ): Parsed<ParsedPath> {
   // RFC 5321 §3.3 singles this one out: no space on either side of the colon.
   if (text.startsWith(' ')) return fail('no space allowed after the colon');
@@ -71,6 +76,9 @@ export function parsePath(
   }
   if (allowPostmaster && inner.toLowerCase() === 'postmaster') {
     return ok({ address: inner, nonAscii: false, rest });
+  }
+  if (allowLocalPart && LOCAL_PART_RE.test(inner)) {
+    return ok({ address: inner, nonAscii: /[^\x00-\x7f]/.test(inner), rest });
   }
   const match = MAILBOX_RE.exec(inner);
   if (!match || !isDomainOrLiteral(match[2]!)) return fail('bad address syntax');

@@ -245,7 +245,7 @@ export class Session {
     if (args === undefined || args.slice(0, 5).toUpperCase() !== 'FROM:') {
       return this.reply(501, '5.5.4 Syntax: MAIL FROM:<address>');
     }
-    const path = parsePath(args.slice(5), { allowNull: true });
+    const path = parsePath(args.slice(5), { allowNull: true, allowLocalPart: this.options.full === true });
     if (!path.ok) return this.reply(501, `5.1.7 Bad sender address: ${path.why}`);
     const params = parseParams(path.value.rest);
     if (!params.ok) return this.reply(501, `5.5.4 ${params.why}`);
@@ -275,7 +275,7 @@ export class Session {
     if (args === undefined || args.slice(0, 3).toUpperCase() !== 'TO:') {
       return this.reply(501, '5.5.4 Syntax: RCPT TO:<address>');
     }
-    const path = parsePath(args.slice(3), { allowPostmaster: true });
+    const path = parsePath(args.slice(3), { allowPostmaster: true, allowLocalPart: this.options.full === true });
     if (!path.ok) return this.reply(501, `5.1.3 Bad recipient address: ${path.why}`);
     const params = parseParams(path.value.rest);
     if (!params.ok) return this.reply(501, `5.5.4 ${params.why}`);

@@ -53,6 +53,13 @@ describe('parsePath', () => {
     expect(parsePath('<Postmaster>').ok).toBe(false);
   });
 
+  it('admits a Local-part alone (<root>) only where asked, and never junk', () => {
+    expect(parsePath('<root>').ok).toBe(false);
+    expect(parsePath('<root>', { allowLocalPart: true })).toEqual({ ok: true, value: { address: 'root', nonAscii: false, rest: '' } });
+    expect(parsePath('<"a b"> NOTIFY=NEVER', { allowLocalPart: true })).toEqual({ ok: true, value: { address: '"a b"', nonAscii: false, rest: ' NOTIFY=NEVER' } });
+    for (const bad of ['<a..b>', '<.a>', '<a b>', '<a@>', '<@b>', '<a;b>']) expect(parsePath(bad, { allowLocalPart: true }).ok, bad).toBe(false);
+  });
+
   it('accepts UTF-8 in local part and domain (RFC 6531) and says so', () => {
     expect(parsePath('<jörg@bücher.example>')).toEqual({
       ok: true,

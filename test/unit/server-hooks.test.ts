@@ -20,6 +20,15 @@ describe('the backend hooks', () => {
     expect(backend.calls).toEqual(['reset', 'mail a@b.test', 'rcpt c@d.test', 'open', 'commit', 'reset', 'logout']);
   });
 
+  it('takes a local user without a domain (<root>), as msmtpd and sendmail do for local programs; the test oracle does not', async () => {
+    const { backend, say } = startSession();
+    const replies = await say('EHLO client.test\r\nMAIL FROM:<cron>\r\nRCPT TO:<root>\r\nDATA\r\nhi\r\n.\r\n');
+    expect(replies).toMatch(/250 2\.1\.0 [^\r]*\r\n250 2\.1\.5 [^\r]*\r\n354 [^\r]*\r\n250 /);
+    expect(backend.committed[0]?.envelope).toMatchObject({ mailFrom: 'cron', recipients: ['root'] });
+    const oracle = startSession({ full: false, received: false });
+    expect(await oracle.say('EHLO client.test\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<root>\r\n')).toMatch(/501 5\.1\.3 Bad recipient address: bad address syntax\r\n$/);
+  });
+
   it('refuses MAIL and RCPT when the hook says 400 or more, and uses a lower reply instead of 250', async () => {
     const { backend, say } = startSession();
     backend.mailReply = (from) => (from === 'spam@b.test' ? { code: 550, text: '5.7.1 Sender refused' } : { code: 250, text: '2.1.0 Sender fine' });
