@@ -15,6 +15,8 @@ export interface Served {
   /** A folder of its own (the log is `log` in it). */
   readonly dir: string;
   log(): string;
+  /** The log once a line matches `pattern` (the server logs a mail after its reply, so after the mail may have arrived); at most `timeoutMs`. */
+  logMatching(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stderr(): string;
   /** SIGTERM (the server finishes its sessions and exits 0), SIGKILL after 15 s. */
   stop(): Promise<void>;
@@ -58,6 +60,11 @@ export async function startServe(args: readonly string[], { env = {} }: { env?: 
         port: Number(match[1]),
         dir,
         log,
+        logMatching: async (pattern, timeoutMs = 10_000) => {
+          const until = Date.now() + timeoutMs;
+          while (!pattern.test(log()) && Date.now() < until) await sleep(50);
+          return log();
+        },
         stderr: () => stderr,
         stop: async () => {
           running.delete(served);
