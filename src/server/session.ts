@@ -28,8 +28,9 @@ import { Authenticator, AUTH_SUCCEEDED, type AuthOutcome } from './auth.js';
 import type { Backend, BackendSession, ConnectionInfo } from './backend.js';
 import { CommandReader, type ReaderEvent } from './command-reader.js';
 import { LOCAL_ERROR } from './delivery-reply.js';
-import { isDomainOrLiteral, parseParams, parsePath } from './envelope-syntax.js';
-import { advertisedExtensions, checkMailParams, checkRcptParams, type Offer } from './extensions.js';
+import { parseMailArgument, parseRcptArgument, type EnvelopeRefusal } from './envelope-command.js';
+import { isDomainOrLiteral } from './envelope-syntax.js';
+import { advertisedExtensions, type Offer } from './extensions.js';
 import { Intake } from './intake.js';
 import { formatReply, formatSpec, replyLines, type ReplySpec } from './reply.js';
 import type { SessionOptions } from './session-options.js';
@@ -242,23 +243,14 @@ export class Session {
     if (this.helo === undefined) return this.needHello();
     if (this.intake.transaction) return this.reply(503, '5.5.1 Error: nested MAIL command');
     if (this.authenticator && this.user === undefined) return this.reply(530, '5.7.0 Authentication required');
-    if (args === undefined || args.slice(0, 5).toUpperCase() !== 'FROM:') {
-      return this.reply(501, '5.5.4 Syntax: MAIL FROM:<address>');
-    }
-    const path = parsePath(args.slice(5), { allowNull: true, allowLocalPart: this.options.full === true });
-    if (!path.ok) return this.reply(501, `5.1.7 Bad sender address: ${path.why}`);
-    const params = parseParams(path.value.rest);
-    if (!params.ok) return this.reply(501, `5.5.4 ${params.why}`);
-    const refusal = checkMailParams(params.value, this.extended, this.options.sizeLimit, this.offer());
-    if (refusal) return this.replySpec(refusal);
-    const smtputf8 = params.value['SMTPUTF8'] === true;
-    if (path.value.nonAscii && !smtputf8) return this.needSmtputf8();
-    const hook = await this.ask(() => this.backend.mail?.(path.value.address, params.value));
+    const argument = parseMailArgument(args, { extended: this.extended, sizeLimit: this.options.sizeLimit, offer: this.offer(), full: this.options.full === true });
+    if (!argument.ok) return this.refuse(argument);
+    const hook = await this.ask(() => this.backend.mail?.(argument.address, argument.params));
     if (hook && hook.code >= 400) return this.replySpec(hook);
     this.intake.transaction = {
-      mailFrom: path.value.address,
-      mailParams: params.value,
-      smtputf8,
+      mailFrom: argument.address,
+      mailParams: argument.params,
+      smtputf8: argument.params['SMTPUTF8'] === true,
       recipients: [],
       rcptParams: [],
     };
@@ -272,25 +264,17 @@ export class Session {
     const transaction = this.intake.transaction;
     if (!transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
     if (this.intake.chunking) return this.reply(503, '5.5.1 Error: RCPT after BDAT');
-    if (args === undefined || args.slice(0, 3).toUpperCase() !== 'TO:') {
-      return this.reply(501, '5.5.4 Syntax: RCPT TO:<address>');
-    }
-    const path = parsePath(args.slice(3), { allowPostmaster: true, allowLocalPart: this.options.full === true });
-    if (!path.ok) return this.reply(501, `5.1.3 Bad recipient address: ${path.why}`);
-    const params = parseParams(path.value.rest);
-    if (!params.ok) return this.reply(501, `5.5.4 ${params.why}`);
-    const refusal = checkRcptParams(params.value, this.options.full === true);
-    if (refusal) return this.replySpec(refusal);
-    if (path.value.nonAscii && !transaction.smtputf8) return this.needSmtputf8();
+    const argument = parseRcptArgument(args, this.options.full === true, transaction.smtputf8);
+    if (!argument.ok) return this.refuse(argument);
     if (transaction.recipients.length >= this.options.maxRecipients) {
       return this.reply(452, '4.5.3 Error: too many recipients');
     }
-    const testHook = this.options.refuseRecipient?.(path.value.address);
+    const testHook = this.options.refuseRecipient?.(argument.address);
     if (testHook && testHook.code >= 400) return this.replySpec(testHook);
-    const hook = (await this.ask(() => this.backend.rcpt?.(path.value.address, params.value))) ?? testHook;
+    const hook = (await this.ask(() => this.backend.rcpt?.(argument.address, argument.params))) ?? testHook;
     if (hook && hook.code >= 400) return this.replySpec(hook);
-    transaction.recipients.push(path.value.address);
-    transaction.rcptParams.push(params.value);
+    transaction.recipients.push(argument.address);
+    transaction.rcptParams.push(argument.params);
     if (hook) return this.replySpec(hook);
     this.reply(250, '2.1.5 Ok');
   }
@@ -400,9 +384,10 @@ export class Session {
     this.reply(503, `5.5.1 Error: send ${this.helloVerbs()} first`);
   }
 
-  /** RFC 6531: a UTF-8 address belongs only in a transaction whose MAIL carried SMTPUTF8. */
-  private needSmtputf8(): void {
-    this.reply(553, '5.6.7 Error: non-ASCII address needs MAIL FROM parameter SMTPUTF8');
+  /** A refused MAIL or RCPT argument; a syntax error counts towards the error limit, a refused parameter does not. */
+  private refuse(refusal: EnvelopeRefusal): void {
+    if (refusal.protocolError) this.reply(refusal.reply.code, refusal.reply.text);
+    else this.replySpec(refusal.reply);
   }
 
   private goodbye(text: string): void {
