@@ -32,22 +32,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  dialogueGroups,
-  flightLines,
-  fmt,
-  killLiveChildren,
-  liveChildren,
-  machineLine,
-  median,
-  runClient,
-  runThroughProxy,
-  sleep,
-  startDelayProxy,
-  table,
-  which,
-  writeMail,
-} from './rtt-lib.mjs';
+import { dialogueGroups, flightLines, fmt, killLiveChildren, liveChildren, log, machineLine, median, runClient, runThroughProxy, sleep, startDelayProxy, table, which, writeMail } from './rtt-lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUTBOX_BIN = process.env.BENCH_OUTBOX_BIN ? path.resolve(process.env.BENCH_OUTBOX_BIN) : path.join(ROOT, 'bin', 'outbox');
@@ -69,7 +54,6 @@ const TARGET_RTT_RATIO = 0.75;
 const TARGET_FLIGHTS = 6;
 const PACKAGES = ['postfix', 'dovecot-core', 'dovecot-lmtpd', 'msmtp'];
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 const skip = (why) => {
   console.log(`postfix bench skipped: ${why}`);
   process.exit(0);

@@ -29,7 +29,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_ARGS as argv, fmt, killLiveChildren, liveChildren, machineLine, median, NODE, now, numArg, OUTBOX_BIN, QUICK, ROOT, runClient, sleep, startDelayProxy, which } from './rtt-lib.mjs';
+import { BENCH_ARGS as argv, fmt, killLiveChildren, liveChildren, log, machineLine, median, NODE, now, numArg, out, OUTBOX_BIN, QUICK, ROOT, runClient, sleep, startDelayProxy, which } from './rtt-lib.mjs';
 
 const RUNS = numArg('runs', QUICK ? 1 : 3, 1, 15);
 const MAILS = numArg('mails', 1000, 10, 20_000);
@@ -42,8 +42,6 @@ const LIST = numArg('list', 10_000, 10, 100_000);
 const MSMTPQ_LIST = numArg('msmtpq-list', QUICK ? 100 : 300, 10, 100_000);
 const RTT_MS = 50;
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
-const out = (line) => process.stdout.write(line + '\n');
 
 // ------------------------------------------------------------------ setup ---
 

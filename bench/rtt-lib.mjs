@@ -31,6 +31,10 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const OUTBOX_BIN = process.env.BENCH_OUTBOX_BIN ? path.resolve(process.env.BENCH_OUTBOX_BIN) : path.join(ROOT, 'bin', 'outbox');
 export const NODE = process.execPath;
 
+/** Progress on stderr; the tables (`out`) on stdout. */
+export const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+export const out = (line) => process.stdout.write(`${line}\n`);
+
 /** The bench's own arguments: --quick, and --NAME=N clamped to [lo, hi] (dflt when absent or not a number). */
 export const BENCH_ARGS = process.argv.slice(2);
 export const QUICK = BENCH_ARGS.includes('--quick');

@@ -32,19 +32,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  flightLines,
-  fmt,
-  killLiveChildren,
-  machineLine,
-  median,
-  now,
-  runThroughProxy,
-  startDelayProxy,
-  table,
-  which,
-  writeMail,
-} from './rtt-lib.mjs';
+import { flightLines, fmt, killLiveChildren, log, machineLine, median, now, runThroughProxy, startDelayProxy, table, which, writeMail } from './rtt-lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUTBOX_BIN = process.env.BENCH_OUTBOX_BIN ? path.resolve(process.env.BENCH_OUTBOX_BIN) : path.join(ROOT, 'bin', 'outbox');
@@ -72,7 +60,6 @@ const TARGET_RATIO = 0.75;
 const TARGET_FLIGHTS = 6;
 const MSMTP_FLIGHTS_EXPECTED = 9;
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
 // ---------------------------------------------------------------- cleanup ---
 

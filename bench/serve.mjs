@@ -53,7 +53,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { BENCH_ARGS as argv, fmt, machineLine, median, NODE, now, numArg, OUTBOX_BIN, QUICK, ROOT, sleep, table, which } from './rtt-lib.mjs';
+import { BENCH_ARGS as argv, fmt, log, machineLine, median, NODE, now, numArg, out, OUTBOX_BIN, QUICK, ROOT, sleep, table, which } from './rtt-lib.mjs';
 
 const MAILS = numArg('mails', QUICK ? 2000 : 10_000, 10, 100_000);
 const CONNS = numArg('conns', 50, 1, 500);
@@ -66,8 +66,6 @@ const MAIL_BYTES = 2048;
 const RSS_LIMIT_MIB = 128;
 const TARGET_RATIO = 10;
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
-const out = (line) => process.stdout.write(line + '\n');
 
 const strArg = (name) => (argv.find((x) => x.startsWith(`--${name}=`)) || '').split('=').slice(1).join('=') || null;
 /** --only=maildir,queue,cmd-msmtp,cmd-cat,big: a subset of the runs. */

@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { answerSmtp } from '../scripts/smtp-sink.mjs';
-import { fmt, machineLine, median, now, table } from './rtt-lib.mjs';
+import { fmt, log, machineLine, median, now, table } from './rtt-lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUTBOX_BIN = process.env.BENCH_OUTBOX_BIN ? path.resolve(process.env.BENCH_OUTBOX_BIN) : path.join(ROOT, 'bin', 'outbox');
@@ -39,7 +39,6 @@ const RUNS = Math.min(200, Math.max(3, Number(runsArg?.split('=')[1]) || (QUICK 
 const BUDGET_MS = 240_000; // the whole bench stops taking samples after this
 const CHILD_TIMEOUT_MS = 15_000;
 
-const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-startup-'));
 const home = path.join(scratch, 'home');
