@@ -157,8 +157,9 @@ export INTEROP_SETUP=$SERVERS/setup.json
 
 vitest_status=0
 # In the background and waited for, so that a signal is handled at once.
+# Arguments are vitest's file filters: `npm run test:interop -- serve` runs serve.test.ts only.
 timeout "$VITEST_TIME_LIMIT" ./node_modules/.bin/vitest run --config test/interop/vitest.config.ts \
-  --reporter=default --reporter=json --outputFile="$RESULTS/vitest.json" </dev/null &
+  --reporter=default --reporter=json --outputFile="$RESULTS/vitest.json" "$@" </dev/null &
 VITEST_PID=$!
 wait "$VITEST_PID" || vitest_status=$?
 VITEST_PID=
