@@ -23,16 +23,10 @@
  */
 import { OutboxError } from '../errors.js';
 import { isAtext } from './address-tokens.js';
+import { encodeWords } from './encoded-word.js';
 
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 const PRINTABLE_ASCII = /^[\t\x20-\x7e]*$/;
-/** RFC 2047 §2: an encoded word is at most 75 characters. */
-const MAX_ENCODED_WORD = 75;
-/** msmtp's spelling: the locale's codeset in lower case, base64. */
-const B_PREFIX = '=?utf-8?B?';
-/** The most bytes one word holds: 4 base64 characters per 3 bytes within the 75. */
-const MAX_WORD_BYTES = Math.floor((MAX_ENCODED_WORD - B_PREFIX.length - 2) / 4) * 3;
-
 /** Refuses a value with a control character (TAB aside), naming what it is. */
 export function refuseControls(what: string, value: string): void {
   if (!CONTROL.test(value)) return;
@@ -44,7 +38,8 @@ export function refuseControls(what: string, value: string): void {
 export function encodeDisplayName(name: string): string[] {
   refuseControls('full name', name);
   if (PRINTABLE_ASCII.test(name)) return isPlainPhrase(name) ? name.split(' ') : [quoteString(name)];
-  return encodeWords(name);
+  // msmtp's spelling: the locale's codeset in lower case, base64.
+  return encodeWords(Buffer.from(name, 'utf8'), 'utf-8');
 }
 
 function isPlainPhrase(name: string): boolean {
@@ -55,29 +50,6 @@ function isPlainPhrase(name: string): boolean {
 /** RFC 5322 §3.2.4 quoted-string: `"` and `\` escaped with a backslash. */
 function quoteString(text: string): string {
   return `"${text.replace(/["\\]/g, '\\$&')}"`;
-}
-
-function encodedWord(bytes: Buffer): string {
-  return `${B_PREFIX}${bytes.toString('base64')}?=`;
-}
-
-/** The name as B-encoded words of at most 75 characters, each holding whole characters. */
-function encodeWords(name: string): string[] {
-  const words: string[] = [];
-  let chunk: Buffer[] = [];
-  let byteCount = 0;
-  for (const char of name) {
-    const bytes = Buffer.from(char, 'utf8');
-    if (chunk.length > 0 && byteCount + bytes.length > MAX_WORD_BYTES) {
-      words.push(encodedWord(Buffer.concat(chunk)));
-      chunk = [];
-      byteCount = 0;
-    }
-    chunk.push(bytes);
-    byteCount += bytes.length;
-  }
-  if (chunk.length > 0) words.push(encodedWord(Buffer.concat(chunk)));
-  return words;
 }
 
 /**

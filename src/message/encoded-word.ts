@@ -133,3 +133,29 @@ function joinSegments(segments: readonly Segment[]): string {
   });
   return out;
 }
+
+/** RFC 2047 §2: an encoded word is at most 75 characters. */
+export const MAX_ENCODED_WORD = 75;
+
+/**
+ * Bytes in `charset` as B-encoded words (`=?charset?B?…?=`) of at most 75
+ * characters each. A word never ends inside a UTF-8 character (RFC 2047
+ * §5: each word must hold whole characters); a single-byte charset may be cut
+ * anywhere. The charset is written as given (display-name.ts gives msmtp's
+ * lower-case `utf-8`).
+ */
+export function encodeWords(bytes: Uint8Array, charset: string): string[] {
+  const prefix = `=?${charset}?B?`;
+  const maxBytes = Math.floor((MAX_ENCODED_WORD - prefix.length - 2) / 4) * 3;
+  const utf8 = /^utf-?8$/i.test(charset);
+  const words: string[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    let end = Math.min(start + maxBytes, bytes.length);
+    // Back off to a character's first byte (never 0x80–0xBF) so no character is split.
+    if (utf8) while (end < bytes.length && end > start + 1 && (bytes[end]! & 0xc0) === 0x80) end--;
+    words.push(`${prefix}${Buffer.from(bytes.subarray(start, end)).toString('base64')}?=`);
+    start = end;
+  }
+  return words;
+}
