@@ -68,6 +68,8 @@ export type ErrorCode =
   | 'E_TLS_CERTIFICATE'
   /** The TLS handshake failed: no common protocol version or cipher, a peer that does not speak TLS, an alert. */
   | 'E_TLS_HANDSHAKE'
+  /** An 8-bit mail for a server without 8BITMIME that may not or cannot be made 7-bit (`eightbit refuse`, a signed part). */
+  | 'E_CONVERSION'
   /** No queued mail has the id given (--queue-remove). */
   | 'E_NOT_QUEUED';
 
