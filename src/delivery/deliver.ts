@@ -7,6 +7,7 @@ import type { MessageSource } from '../message/header-reader.js';
 import type { TlsSessionInfo } from '../net/tls-policy.js';
 import type { Reply } from '../smtp/reply.js';
 import { authenticate, checkPipelinedAuthReply, prepareAuthentication, type AuthSetup } from './auth.js';
+import { sevenBitFor, type EightBitOptions } from './eightbit.js';
 import type { Envelope, MessageFacts } from './envelope.js';
 import { openSession, type SessionOptions } from './session.js';
 import { runTransaction, type TransactionResult } from './transaction.js';
@@ -19,6 +20,8 @@ export interface DeliveryRequest {
   readonly message: MessageSource;
   /** Size and 8-bit-ness of the message, when it was spooled before connecting. */
   readonly facts?: MessageFacts;
+  /** What to do with 8-bit data the server cannot take (eightbit.ts); absent: send it as it is. */
+  readonly eightbit?: EightBitOptions;
 }
 
 /** The transaction's result, and how the session went (for the JSON log). */
@@ -46,7 +49,9 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryResult>
     if (auth && !pipelined) await authenticate(session, auth);
     const authenticated = now();
     const leading = pipelined ? { command: auth!.command, check: (reply: Reply, after: readonly Reply[]) => checkPipelinedAuthReply(auth!, reply, after) } : undefined;
-    const result = await runTransaction(session, request.envelope, request.message, request.facts, leading);
+    // After AUTH, before MAIL: the capabilities are known and nothing of the mail is sent yet.
+    const { message, facts } = await sevenBitFor(session.capabilities, request.message, request.facts, request.eightbit);
+    const result = await runTransaction(session, request.envelope, message, facts, leading);
     const phasesMs = { session: opened - started, auth: authenticated - opened, transaction: now() - authenticated };
     return { ...result, tls: session.tls, authMechanism: auth?.sasl.mechanism, phasesMs };
   } catch (error) {

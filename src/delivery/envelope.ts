@@ -29,4 +29,6 @@ export interface MessageFacts {
   readonly octets: number;
   /** Any byte ≥ 0x80 in the message. */
   readonly has8bit: boolean;
+  /** The caller's declaration (sendmail's -B, a client's BODY=): `7BIT` is never declared 8BITMIME; `8BITMIME` always is where offered. */
+  readonly body?: '7BIT' | '8BITMIME' | undefined;
 }

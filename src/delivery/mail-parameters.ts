@@ -47,7 +47,9 @@ function prepareAddresses(capabilities: Capabilities, envelope: Envelope, facts:
   if (facts) {
     checkSize(capabilities, facts.octets);
     if (capabilities.has('SIZE')) params.push(['SIZE', String(facts.octets)]);
-    if (facts.has8bit && capabilities.has('8BITMIME')) params.push(['BODY', '8BITMIME']);
+    // RFC 6152: declared when there is 8-bit data, or the caller says so (-B 8BITMIME); never after -B 7BIT.
+    const eightBit = facts.body === '8BITMIME' || (facts.has8bit && facts.body !== '7BIT');
+    if (eightBit && capabilities.has('8BITMIME')) params.push(['BODY', '8BITMIME']);
   }
   const addresses = [envelope.reversePath, ...envelope.recipients];
   if (addresses.some(isNonAscii)) {

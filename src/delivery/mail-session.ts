@@ -8,6 +8,7 @@
 import { describeReply, OutboxError } from '../errors.js';
 import type { MessageSource } from '../message/header-reader.js';
 import { authenticate, prepareAuthentication, type AuthSetup } from './auth.js';
+import { sevenBitFor, type EightBitOptions } from './eightbit.js';
 import type { Envelope, MessageFacts } from './envelope.js';
 import { transactPerRecipient, type SentAhead, type Upcoming } from './per-recipient.js';
 import { openSession, type Session, type SessionOptions } from './session.js';
@@ -19,6 +20,8 @@ export interface SessionMail {
   readonly envelope: Envelope;
   readonly message: MessageSource;
   readonly facts: MessageFacts;
+  /** What to do with 8-bit data the server cannot take (eightbit.ts); absent: send it as it is. */
+  readonly eightbit?: EightBitOptions;
 }
 
 export interface UpcomingMail extends Upcoming {
@@ -63,7 +66,9 @@ export class MailSession {
       this.ahead = undefined;
       if (ahead && ahead.key !== mail.key) throw new OutboxError('E_PROTOCOL', `commands for another mail (${ahead.key}) are already on their way`);
       if (this.needsReset) await this.reset();
-      const outcome = await transactPerRecipient(this.session, mail.envelope, mail.message, mail.facts, { ahead: ahead?.sent, upcoming });
+      const converted = await sevenBitOrRefusal(this.session, mail);
+      if ('refused' in converted) return converted.refused;
+      const outcome = await transactPerRecipient(this.session, mail.envelope, converted.message, converted.facts, { ahead: ahead?.sent, upcoming });
       if (outcome.sentAhead && upcoming) this.ahead = { key: upcoming.key, sent: outcome.sentAhead };
       this.needsReset = outcome.needsReset;
       if (!outcome.usable) this.failure = new OutboxError('E_PROTOCOL', 'a chunk of the mail was refused while more were on their way', { transient: true });
@@ -85,5 +90,22 @@ export class MailSession {
 
   async close(): Promise<void> {
     await this.session.close(this.failure);
+  }
+}
+
+/**
+ * The mail as this server can take it (eightbit.ts). A mail that may not or
+ * cannot be made 7-bit is refused for every recipient with 5.6.3
+ * ("conversion required but not supported", RFC 3463): a permanent failure
+ * the queue bounces, not a failure of the session.
+ */
+async function sevenBitOrRefusal(session: Session, mail: SessionMail): Promise<{ message: MessageSource; facts: MessageFacts } | { refused: RecipientResult[] }> {
+  try {
+    const { message, facts } = await sevenBitFor(session.capabilities, mail.message, mail.facts, mail.eightbit);
+    return { message, facts: facts! };
+  } catch (error) {
+    if (!(error instanceof OutboxError) || error.code !== 'E_CONVERSION') throw error;
+    const reply = { code: 554, enhanced: '5.6.3', lines: [`5.6.3 ${error.message}`] };
+    return { refused: mail.envelope.recipients.map((recipient) => ({ recipient, reply, delivered: false })) };
   }
 }

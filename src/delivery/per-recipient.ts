@@ -15,6 +15,7 @@ import type { Command } from '../smtp/command.js';
 import type { SmtpConnection } from '../smtp/connection.js';
 import type { Reply } from '../smtp/reply.js';
 import { sendChunks, smallMessage } from './bdat.js';
+import { needsSevenBit, type EightBitPolicy } from './eightbit.js';
 import type { Envelope, MessageFacts } from './envelope.js';
 import { prepareEnvelope, type PreparedEnvelope } from './mail-parameters.js';
 import { streamMessage } from './message-stream.js';
@@ -25,6 +26,8 @@ import { envelopeCommands, type RecipientResult } from './transaction.js';
 export interface Upcoming {
   readonly envelope: Envelope;
   readonly facts: MessageFacts;
+  /** Its `eightbit` policy: a mail that must be converted (or refused) first never goes ahead. */
+  readonly eightbitPolicy?: EightBitPolicy | undefined;
 }
 
 /** Commands of a mail already written (with the previous mail's final dot); their replies are still to be read. */
@@ -106,7 +109,7 @@ export async function transactPerRecipient(session: Session, envelope: Envelope,
  * recorded, so a crash still repeats at most one delivery.
  */
 function commandsAhead(session: Session, upcoming: Upcoming | undefined): SentAhead | undefined {
-  if (!upcoming) return undefined;
+  if (!upcoming || needsSevenBit(session.capabilities, upcoming.facts, upcoming.eightbitPolicy)) return undefined;
   let prepared: PreparedEnvelope;
   try {
     prepared = prepareEnvelope(session.capabilities, upcoming.envelope, upcoming.facts, upcoming.envelope.dsn);
