@@ -55,6 +55,8 @@ export const ACCOUNT_OPTIONS: readonly AccountOption[] = [
   { flags: '--remove-bcc-headers [on|off]', command: 'remove_bcc_headers', description: 'enable/disable removing Bcc headers' },
   { flags: '--undisclosed-recipients [on|off]', command: 'undisclosed_recipients', description: 'older spelling of --set-to-header=on|off' },
   { flags: '-F, --from-full-name <name>', command: 'from_full_name', description: "the sender's full name, for a From header outbox writes" },
+  // eightbit (issue 15)
+  { flags: '--eightbit <convert|send|refuse>', command: 'eightbit', description: '8-bit mail for a server without 8BITMIME: make it 7-bit (default), send it as it is, or refuse it' },
 ];
 
 /** An option as given: the configuration command, and its argument (`''` when given without one). */

@@ -42,6 +42,8 @@ export interface CliOptions {
   readonly envid?: string;
   /** `--queue-remove`: the ids to remove (the words after the options). */
   readonly queueIds?: readonly string[];
+  /** sendmail's `-B 7BIT|8BITMIME`: the caller's declaration of the body (docs/eightbit.md). */
+  readonly bodyType?: '7BIT' | '8BITMIME';
 }
 
 export type ParseOutcome =
@@ -156,7 +158,7 @@ function addIgnoredSendmailOptions(program: Command): void {
   hidden('-i');
   hidden('-o <option>'); // -oi, -oem, -odb…
   hidden('-O <option=value>');
-  hidden('-B <type>');
+  hidden('-B <type>', parseBodyType);
   hidden('-b <mode>', parseMode);
   hidden('-G');
   hidden('-h <hops>');
@@ -169,6 +171,13 @@ function parseOnOff(value: string): boolean {
   if (value === 'on') return true;
   if (value === 'off') return false;
   throw new InvalidArgumentError('use on or off');
+}
+
+/** sendmail's -B: RFC 6152's two body types, in any case. */
+function parseBodyType(type: string): string {
+  const upper = type.toUpperCase();
+  if (upper === '7BIT' || upper === '8BITMIME') return upper;
+  throw new InvalidArgumentError('use 7BIT or 8BITMIME');
 }
 
 function parseMode(mode: string): string {
@@ -199,6 +208,7 @@ function toCliOptions(program: Command): CliOptions {
     ...defined('rmqs', text('rmqs')),
     ...defined('configure', text('configure')),
     ...defined('envid', text('V')),
+    ...defined('bodyType', text('B') as CliOptions['bodyType']),
     readRecipients: Boolean(raw['readRecipients']),
     readEnvelopeFrom: Boolean(raw['readEnvelopeFrom']),
     debug: Boolean(raw['debug'] || raw['v']),

@@ -82,6 +82,7 @@ async function enqueueInto(store: QueueStore, request: EnqueueRequest): Promise<
     from: request.reversePath,
     recipients: recipientStates(request.recipients, failure),
     has8bit: request.spool.has8bit,
+    ...(options.bodyType !== undefined ? { body: options.bodyType } : {}),
     ...(options.envid !== undefined ? { envid: options.envid } : {}),
     chunking: options.chunking,
     queued_at: now.toISOString(),

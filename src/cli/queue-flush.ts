@@ -10,7 +10,7 @@ import type { ReadyAccount } from '../config/index.js';
 import { MailSession } from '../delivery/mail-session.js';
 import type { Envelope, MessageFacts } from '../delivery/envelope.js';
 import type { MessageSource } from '../message/header-reader.js';
-import { declareCrlf } from '../message/line-endings.js';
+import { declareCrlf, type CrlfChunks } from '../message/line-endings.js';
 import { fromFile } from '../message/spool.js';
 import { flushQueue, type Courier, type CourierSession, type FlushEvent, type OutgoingMail, type Route } from '../queue/flush.js';
 import { makeBounce } from '../queue/bounce.js';
@@ -127,8 +127,8 @@ async function openCourierSession(account: ReadyAccount, chunking: boolean, env:
     },
     async send(mail, upcoming) {
       const results = await session.send(
-        { key: mail.record.id, envelope: envelopeOf(mail, account), message: messageOf(mail), facts: factsOf(mail) },
-        upcoming ? { key: upcoming.record.id, envelope: envelopeOf(upcoming, account), facts: factsOf(upcoming) } : undefined,
+        { key: mail.record.id, envelope: envelopeOf(mail, account), message: messageOf(mail), facts: factsOf(mail), eightbit: { policy: account.eightbit, reread: () => messageOf(mail) } },
+        upcoming ? { key: upcoming.record.id, envelope: envelopeOf(upcoming, account), facts: factsOf(upcoming), eightbitPolicy: account.eightbit } : undefined,
       );
       return results.map((r) => ({ address: r.recipient, reply: r.reply, delivered: r.delivered }));
     },
@@ -141,7 +141,7 @@ function envelopeOf(mail: OutgoingMail, account: ReadyAccount): Envelope {
 }
 
 function factsOf(mail: OutgoingMail): MessageFacts {
-  return { octets: mail.record.size, has8bit: mail.record.has8bit };
+  return { octets: mail.record.size, has8bit: mail.record.has8bit, body: mail.record.body };
 }
 
 /**
@@ -149,6 +149,6 @@ function factsOf(mail: OutgoingMail): MessageFacts {
  * chunk took a 1 GB mail's flush over 64 MiB of RSS); it was CRLF throughout when it was queued, so it
  * is not normalised again.
  */
-function messageOf(mail: OutgoingMail): MessageSource {
+function messageOf(mail: OutgoingMail): CrlfChunks {
   return declareCrlf(fromFile(mail.messagePath));
 }

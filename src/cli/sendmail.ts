@@ -165,7 +165,8 @@ async function send(account: ReadyAccount, early: EarlyWork, reversePath: string
     ...(auth ? { auth } : {}),
     envelope: { reversePath, recipients, ...dsnRequest(account, options.envid) },
     message: prepared.spool.chunks(),
-    facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },
+    facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit, body: options.bodyType },
+    eightbit: { policy: account.eightbit, reread: () => prepared.spool.chunks() },
   });
 }
 

@@ -29,6 +29,7 @@ export interface RelaySettings {
 /** The options `outbox [-a NAME] -f SENDER` would have, for one mail. */
 export function sendOptionsFor(settings: RelaySettings, envelope: Envelope): CliOptions {
   const envid = envelope.mailParams['ENVID'];
+  const body = typeof envelope.mailParams['BODY'] === 'string' ? envelope.mailParams['BODY'].toUpperCase() : undefined;
   return {
     mode: 'sendmail',
     pretend: false,
@@ -44,6 +45,8 @@ export function sendOptionsFor(settings: RelaySettings, envelope: Envelope): Cli
     ...(settings.file !== undefined ? { file: settings.file } : {}),
     ...(settings.account !== undefined ? { account: settings.account } : {}),
     ...(typeof envid === 'string' ? { envid: decodeXtext(envid) } : {}),
+    // The client's BODY= (RFC 6152) is its declaration, as sendmail's -B is (issue 15).
+    ...(body === '7BIT' || body === '8BITMIME' ? { bodyType: body } : {}),
   };
 }
 

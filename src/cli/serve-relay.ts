@@ -53,7 +53,8 @@ async function relayOne(settings: RelaySettings, io: ServeIo, spool: Spool, enve
         ...(auth ? { auth } : {}),
         envelope: { reversePath, recipients, ...dsnFor(account, options, envelope) },
         message: prepared.spool.chunks(),
-        facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },
+        facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit, body: options.bodyType },
+        eightbit: { policy: account.eightbit, reread: () => prepared.spool.chunks() },
       }).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),

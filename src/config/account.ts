@@ -129,7 +129,14 @@ export interface Settings {
   readonly queue_lifetime: number;
   /** outbox's own: whether a mail the queue gives up on is returned to its sender. */
   readonly queue_bounce: boolean;
+
+  // --- eightbit (issue 15): 8-bit mail for a server without 8BITMIME; see docs/eightbit.md.
+  /** outbox's own: convert it to 7-bit (default), send it as it is (msmtp), or refuse it (exit 69). */
+  readonly eightbit: EightBitSetting;
 }
+
+/** `eightbit`: what to do with 8-bit data for a server without 8BITMIME. */
+export type EightBitSetting = 'convert' | 'send' | 'refuse';
 
 /** One layer of settings: defaults, an account's own, inherited, or the command line. */
 export type AccountSettings = Partial<Settings>;
@@ -205,6 +212,8 @@ export const DEFAULT_SETTINGS: Settings = {
   queue_dir: null,
   queue_lifetime: 5 * 24 * 3600,
   queue_bounce: true,
+  // --- eightbit (issue 15)
+  eightbit: 'convert',
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as readonly (keyof Settings)[];

@@ -129,6 +129,9 @@ export const COMMANDS: Readonly<Record<string, CommandParser>> = {
   add_missing_date_header: (a, c) => ({ set_date_header: onOff(a, c) ? 'auto' : 'off' }),
   /** Obsolete since msmtp 1.6.0; any argument is accepted and ignored. */
   tls_force_sslv3: () => ({}),
+
+  // --- eightbit (issue 15), outbox's own: 8-bit mail for a server without 8BITMIME (docs/eightbit.md).
+  eightbit: (a, c) => ({ eightbit: oneOf(['convert', 'send', 'refuse'] as const, 'convert')(required(a, c), c) }),
 };
 
 /** The commands that structure a file; `parser.ts` handles them. */

@@ -135,6 +135,7 @@ function mailSettings(a: Account): Pair[] {
     ['logfile_time_format', text(a.logfile_time_format)],
     ['syslog', text(a.syslog)],
     ['aliases', text(a.aliases)],
+    ...eightbitSettings(a),
   ];
 }
 
@@ -150,4 +151,9 @@ function authText(auth: AuthSetting): string {
   if (auth === 'off') return 'none';
   if (auth === 'on') return 'choose';
   return auth.toUpperCase();
+}
+
+// --- eightbit (issue 15): shown only when not the default, so --pretend stays msmtp's for an msmtp configuration.
+function eightbitSettings(a: Account): Pair[] {
+  return a.eightbit === 'convert' ? [] : [['eightbit', a.eightbit]];
 }

@@ -56,6 +56,8 @@ export interface QueueRecord {
   /** The mail's size in octets, as stored (CRLF line endings). */
   readonly size: number;
   readonly has8bit: boolean;
+  /** sendmail's -B (or a client's BODY=) when given: the body type declared (issue 15). */
+  readonly body?: '7BIT' | '8BITMIME';
   /** DSN requests: sendmail's -V, and whether -N/-R were set is part of the account settings. */
   readonly envid?: string;
   readonly chunking: boolean;
@@ -97,6 +99,7 @@ export function parseRecord(text: string, expectedId: string): QueueRecord {
   if (record['last_error'] !== null) string(record, 'last_error');
   if (typeof record['has8bit'] !== 'boolean' || typeof record['chunking'] !== 'boolean') throw new CorruptRecord('has8bit and chunking must be booleans');
   if (record['envid'] !== undefined) string(record, 'envid');
+  if (record['body'] !== undefined && record['body'] !== '7BIT' && record['body'] !== '8BITMIME') throw new CorruptRecord('body must be 7BIT or 8BITMIME');
   checkAccount(object(record['account'], 'account'));
   const recipients = record['recipients'];
   if (!Array.isArray(recipients) || recipients.length === 0) throw new CorruptRecord('recipients must be a non-empty array');

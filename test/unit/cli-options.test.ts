@@ -27,3 +27,21 @@ describe("sendmail's -d (msmtp: an optional argument in the same word)", () => {
     expect(outcome.kind).toBe('run');
   });
 });
+
+// eightbit (issue 15)
+describe("sendmail's -B (the caller's body type)", () => {
+  const run = (argv: string[]) => {
+    const outcome = parseCommandLine(argv);
+    if (outcome.kind !== 'run') throw new Error('printed');
+    return outcome.options;
+  };
+  it('reads 7BIT and 8BITMIME in any case, and the --eightbit option as the eightbit command', () => {
+    expect(run(['-B', '8bitmime', 'a@b']).bodyType).toBe('8BITMIME');
+    expect(run(['-B7BIT', 'a@b']).bodyType).toBe('7BIT');
+    expect(run(['a@b']).bodyType).toBeUndefined();
+    expect(run(['--eightbit=refuse', 'a@b']).settings).toEqual([{ command: 'eightbit', argument: 'refuse', option: '--eightbit' }]);
+  });
+  it('refuses another body type', () => {
+    expect(() => parseCommandLine(['-B', 'BINARYMIME', 'a@b'])).toThrow(/7BIT or 8BITMIME/);
+  });
+});

@@ -234,7 +234,8 @@ describe('the command table', () => {
       dsn_notify dsn_return set_from_header set_date_header set_msgid_header set_to_header undisclosed_recipients
       remove_bcc_headers logfile logfile_time_format syslog aliases auto_from maildomain keepbcc tls_nocertcheck
       tls_nostarttls add_missing_from_header add_missing_date_header connect_timeout tls_force_sslv3
-      logfile_format queue queue_dir queue_lifetime queue_bounce`.split(/\s+/);
+      logfile_format queue queue_dir queue_lifetime queue_bounce
+      eightbit`.split(/\s+/);
     expect(Object.keys(COMMANDS).sort()).toEqual([...commands].sort());
   });
 });
@@ -282,4 +283,10 @@ describe('cLong (strtol with base 0)', () => {
   it.each(['', ' ', '0x', '08', '1e3', '25 ', '1.5', '++1', 'abc'])('%j is not a number', (text) => {
     expect(cLong(text)).toBeNaN();
   });
+});
+
+// eightbit (issue 15)
+describe('eightbit', () => {
+  it.each(['convert', 'send', 'refuse'])('eightbit %s', (value) => expect(parseCommand('eightbit', value, HOME)).toEqual({ eightbit: value }));
+  it.each(['', 'on', 'Convert'])('eightbit %j is refused', (value) => expect(() => parseCommand('eightbit', value, HOME)).toThrow(/command eightbit/));
 });
