@@ -141,17 +141,26 @@ class Utf8Check {
   }
 }
 
-/** The converted mail, chunk by chunk: one output chunk (a fresh buffer) per input chunk. */
+/**
+ * The converted mail, chunk by chunk: one output chunk (a fresh buffer) per
+ * input chunk, one behind, so that what the end of the input adds (the last
+ * line break, a base64 part's last line) goes with the last chunk and the
+ * send path writes it together with the final dot.
+ */
 export async function* convertChunks(source: AsyncIterable<Buffer>, plan: SevenBitPlan): AsyncGenerator<Buffer> {
   const out = new Collector();
   const walker = new MimeWalker(convertingVisitor(out, plan));
+  let held: Buffer | undefined;
   for await (const chunk of source) {
     walker.push(chunk);
-    if (out.parts.length > 0) yield out.take();
+    if (out.parts.length === 0) continue;
+    if (held) yield held;
+    held = out.take();
   }
   walker.end();
   out.endWithCrlf();
-  if (out.parts.length > 0) yield out.take();
+  const last = held ? Buffer.concat([held, out.take()]) : out.take();
+  if (last.length > 0) yield last;
 }
 
 /** The converted mail's size in octets, counted without keeping it (RFC 1870 SIZE). */

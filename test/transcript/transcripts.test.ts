@@ -29,7 +29,9 @@ interface Header {
   expect: string;
   close: 'quit' | 'destroy';
   timeout: number;
-  facts?: { octets: number; has8bit: boolean };
+  facts?: { octets: number; has8bit: boolean; body?: '7BIT' | '8BITMIME' };
+  /** `@eightbit convert|send|refuse` (issue 15): the policy for a server without 8BITMIME. */
+  eightbit?: 'convert' | 'send' | 'refuse';
   tls: 'off' | 'starttls' | 'tls';
   auth?: string;
   dsn?: { notify?: string; ret?: 'HDRS' | 'FULL' };
@@ -46,10 +48,21 @@ function readHeader(text: string): Header {
     else if (key === 'from') header.from = value === '<>' ? '' : value;
     else if (key === 'timeout') header.timeout = Number(value);
     else if (key === 'dsn') header.dsn = Object.fromEntries(value.split(/\s+/).map((kv) => kv.split('='))) as Header['dsn'];
-    else if (key === 'facts') header.facts = { octets: Number(/octets=(\d+)/.exec(value)?.[1]), has8bit: /\b8bit\b/.test(value) };
+    else if (key === 'facts') header.facts = { octets: Number(/octets=(\d+)/.exec(value)?.[1]), has8bit: /\b8bit\b/.test(value), ...bodyOf(value) };
     else (header as unknown as Record<string, string>)[key!] = value.trim();
   }
   return header;
+}
+
+/** `body=7BIT` or `body=8BITMIME` in @facts: sendmail's -B. */
+function bodyOf(value: string): { body?: '7BIT' | '8BITMIME' } {
+  const body = /body=(7BIT|8BITMIME)/.exec(value)?.[1] as '7BIT' | '8BITMIME' | undefined;
+  return body ? { body } : {};
+}
+
+/** The message as the spool would give it again: CRLF throughout. */
+async function* reread(message: string): AsyncGenerator<Buffer> {
+  yield Buffer.from(message.replace(/\r?\n/g, '\r\n'), 'utf8');
 }
 
 describe('transcripts', () => {
@@ -79,6 +92,7 @@ describe('transcripts', () => {
         envelope: { reversePath: header.from, recipients: header.to, ...(header.dsn ? { dsn: header.dsn } : {}) },
         message: [Buffer.from(header.message, 'utf8')],
         ...(header.facts ? { facts: header.facts } : {}),
+        ...(header.eightbit ? { eightbit: { policy: header.eightbit, reread: () => reread(header.message) } } : {}),
       }).then(() => 'ok', (error: unknown) => {
         if (!(error instanceof OutboxError)) throw error;
         return `${error.code} exit=${exitStatusFor(error)}`;
