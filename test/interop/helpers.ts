@@ -61,6 +61,8 @@ export interface InteropSetup {
     /** This user's quota is smaller than any mail: LMTP refuses it after the data. */
     readonly quotaUser: string;
   };
+  /** Issue 15: a Postfix listener without 8BITMIME; mail for `recipient` goes on to Dovecot over LMTP (its Maildir: maildir('lmtp', recipient)). */
+  readonly sevenbit: { readonly port: number; readonly recipient: string };
   /** Dante, a SOCKS5 proxy on loopback. */
   readonly socks: { readonly port: number; readonly log: string };
   /** HOME for the programs the cases run (no dot files of the machine leak in). */

@@ -27,6 +27,10 @@ SIZE_LIMIT=1048576
 TEMPFAIL_RCPT=alice+tempfail@$DOMAIN
 TEMPFAIL_DATA_SENDER=tempfail-data@sender.test
 REJECT_DATA_SENDER=reject-data@sender.test
+# 8-bit mail for a server without 8BITMIME (issue 15): a fourth smtpd listener that
+# discards the 8BITMIME keyword, and a user whose mail Postfix hands to Dovecot over
+# LMTP, so a case reads what Dovecot stores.
+EIGHTBIT_USER=eightbit
 MAIL_UID=65534 # nobody: delivery needs no system user of its own
 MAIL_GID=65534
 
@@ -78,13 +82,15 @@ make_certificates() {
 }
 
 write_postfix_config() {
-  local base=$1 smtp=$2 submission=$3 smtps=$4
+  local base=$1 smtp=$2 submission=$3 smtps=$4 sevenbit=$5 lmtp=$6
   local conf=$base/postfix/conf
   mkdir -p "$conf" "$base/postfix/queue" "$base/postfix/data" "$base/mail"
   chown postfix: "$base/postfix/data"
   chown "$MAIL_UID:$MAIL_GID" "$base/mail"
   : >"$conf/vmailbox"
-  for user in "${USERS[@]}"; do printf '%s@%s %s/\n' "$user" "$DOMAIN" "$user" >>"$conf/vmailbox"; done
+  for user in "${USERS[@]}" "$EIGHTBIT_USER"; do printf '%s@%s %s/\n' "$user" "$DOMAIN" "$user" >>"$conf/vmailbox"; done
+  # Issue 15: that user's mail goes on to Dovecot's LMTP (Postfix's lmtp client) instead of a Maildir of Postfix's.
+  printf '%s@%s lmtp:inet:127.0.0.1:%s\n' "$EIGHTBIT_USER" "$DOMAIN" "$lmtp" >"$conf/transport"
   # Refusals on demand, for exit-status cases: a temporary one at RCPT, and a
   # temporary and a permanent one after the data (chosen by the sender).
   printf '%s %s\n' "$TEMPFAIL_RCPT" '450 4.2.0 Mailbox busy, try again later (interop)' >"$conf/recipient_access"
@@ -139,6 +145,7 @@ smtpd_reject_unlisted_recipient = yes
 recipient_delimiter = +
 smtpd_recipient_restrictions = check_recipient_access texthash:$conf/recipient_access, check_recipient_access hash:$conf/greylist_access
 smtpd_end_of_data_restrictions = check_sender_access texthash:$conf/sender_access
+transport_maps = texthash:$conf/transport
 
 message_size_limit = $SIZE_LIMIT
 smtputf8_enable = yes
@@ -170,6 +177,9 @@ EOF
   -o syslog_name=postfix/smtps
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=yes
+127.0.0.1:$sevenbit inet n - n - - smtpd
+  -o syslog_name=postfix/sevenbit
+  -o smtpd_discard_ehlo_keywords=8bitmime
 pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -203,7 +213,7 @@ write_dovecot_config() {
   mkdir -p "$dir/run" "$dir/state" "$base/lmtp-mail"
   chown "$MAIL_UID:$MAIL_GID" "$base/lmtp-mail"
   : >"$dir/users"
-  for user in "${USERS[@]}"; do
+  for user in "${USERS[@]}" "$EIGHTBIT_USER"; do
     local extra=
     # A quota smaller than any mail: Dovecot accepts the RCPT and refuses the data.
     [ "$user" = full ] && extra='userdb_quota_rule=*:storage=1B'
@@ -287,8 +297,8 @@ DANTE
 }
 
 write_setup() {
-  local base=$1 smtp=$2 submission=$3 smtps=$4 lmtp=$5 socks=$6
-  TEMPFAIL_RCPT=$TEMPFAIL_RCPT TEMPFAIL_DATA_SENDER=$TEMPFAIL_DATA_SENDER REJECT_DATA_SENDER=$REJECT_DATA_SENDER \
+  local base=$1 smtp=$2 submission=$3 smtps=$4 lmtp=$5 socks=$6 sevenbit=$7
+  SEVENBIT_PORT=$sevenbit EIGHTBIT_ADDRESS=$EIGHTBIT_USER@$DOMAIN TEMPFAIL_RCPT=$TEMPFAIL_RCPT TEMPFAIL_DATA_SENDER=$TEMPFAIL_DATA_SENDER REJECT_DATA_SENDER=$REJECT_DATA_SENDER \
     node -e '
     const [base, smtp, submission, smtps, lmtp, socks, domain, flush, password, sizeLimit, ...users] = process.argv.slice(1);
     const setup = {
@@ -313,6 +323,9 @@ write_setup() {
         // A hash: access map checked at RCPT, empty at first (helpers.ts setGreylist rewrites it).
         greylistMap: `${base}/postfix/conf/greylist_access`,
       },
+      // Issue 15: Postfix without 8BITMIME (smtpd_discard_ehlo_keywords), and the user whose mail
+      // it passes to Dovecot over LMTP, stored in the Maildir <dovecot.mailboxes>/eightbit.
+      sevenbit: { port: +process.env.SEVENBIT_PORT, recipient: process.env.EIGHTBIT_ADDRESS },
       dovecot: {
         config: `${base}/dovecot/dovecot.conf`,
         log: `${base}/dovecot/dovecot.log`,
@@ -340,14 +353,14 @@ start_all() {
   # From here on, a failure stops what was started and removes the directory.
   trap 'stop_all "$base" >&2; rm -rf "$base"; exit 1' ERR INT TERM
   mkdir -p "$base/home" "$base/scratch"
-  local ports smtp submission smtps lmtp socks
-  ports=$(free_ports 5)
-  read -r smtp submission smtps lmtp socks <<<"$ports"
+  local ports smtp submission smtps lmtp socks sevenbit
+  ports=$(free_ports 6)
+  read -r smtp submission smtps lmtp socks sevenbit <<<"$ports"
   make_certificates "$base/tls"
-  write_postfix_config "$base" "$smtp" "$submission" "$smtps"
+  write_postfix_config "$base" "$smtp" "$submission" "$smtps" "$sevenbit" "$lmtp"
   write_dovecot_config "$base" "$lmtp"
   write_dante_config "$base" "$socks"
-  write_setup "$base" "$smtp" "$submission" "$smtps" "$lmtp" "$socks"
+  write_setup "$base" "$smtp" "$submission" "$smtps" "$lmtp" "$socks" "$sevenbit"
 
   # Dovecot first: Postfix's SASL listeners talk to its auth socket.
   dovecot -c "$base/dovecot/dovecot.conf" || { tail -n 20 "$base/dovecot/dovecot.log" >&2 2>/dev/null; false; }
@@ -356,13 +369,13 @@ start_all() {
   postfix -c "$base/postfix/conf" check >&2
   postfix -c "$base/postfix/conf" start >&2
   local port
-  for port in "$smtp" "$submission" "$smtps"; do
+  for port in "$smtp" "$submission" "$smtps" "$sevenbit"; do
     wait_for_port "$port" 20 || { log "Postfix did not listen on $port within 20 s"; tail -n 20 "$base/postfix/maillog" >&2; false; }
   done
   danted -f "$base/dante/danted.conf" -p "$base/dante/danted.pid" -D
   wait_for_port "$socks" 20 || { log "Dante did not listen on $socks within 20 s"; tail -n 20 "$base/dante/danted.log" >&2; false; }
   trap - ERR INT TERM
-  log "Postfix on 127.0.0.1:$smtp (plain), :$submission (STARTTLS+AUTH), :$smtps (TLS+AUTH); Dovecot LMTP on :$lmtp; Dante SOCKS5 on :$socks"
+  log "Postfix on 127.0.0.1:$smtp (plain), :$submission (STARTTLS+AUTH), :$smtps (TLS+AUTH), :$sevenbit (no 8BITMIME); Dovecot LMTP on :$lmtp; Dante SOCKS5 on :$socks"
   echo "$base"
 }
 
