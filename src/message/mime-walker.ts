@@ -76,11 +76,20 @@ export class MimeWalker {
 
   constructor(private readonly visitor: MimeVisitor) {}
 
+  /**
+   * A line that lies whole in the chunk is given as a view of it, without a
+   * copy (the visitor uses it before the next chunk); only a line cut by the
+   * chunk's end is copied, up to PEEK octets.
+   */
   push(chunk: Buffer): void {
     let start = 0;
     for (let lf = chunk.indexOf(0x0a); lf !== -1; lf = chunk.indexOf(0x0a, start)) {
-      this.collect(chunk.subarray(start, lf));
-      this.endLine();
+      if (this.lineBytes === 0 && !this.lineSplit) {
+        this.piece(chunk.subarray(start, lf > start && chunk[lf - 1] === 0x0d ? lf - 1 : lf), true, true);
+      } else {
+        this.collect(chunk.subarray(start, lf));
+        this.endLine();
+      }
       start = lf + 1;
     }
     if (start < chunk.length) this.collect(chunk.subarray(start));
@@ -193,7 +202,7 @@ export class MimeWalker {
 
   /** A delimiter line of an open multipart (innermost first): handled, and true. */
   private delimiter(line: Buffer): boolean {
-    if (line.length < 3 || line[0] !== 0x2d || line[1] !== 0x2d || this.frames.length === 0) return false;
+    if (line.length < 3 || line.length > PEEK || line[0] !== 0x2d || line[1] !== 0x2d || this.frames.length === 0) return false;
     for (let depth = this.frames.length - 1; depth >= 0; depth--) {
       const frame = this.frames[depth]!;
       if (frame.epilogue || !startsWithAt(line, frame.boundary, 2)) continue;

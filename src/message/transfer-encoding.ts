@@ -26,6 +26,9 @@ const CRLF = Buffer.from('\r\n');
 const QP_LINE = 76;
 const HEX = Buffer.from('0123456789ABCDEF');
 
+/** Encoders fill a buffer of this size and hand it on whole: a write per line would be a garbage collector's feast. */
+const SCRATCH = 64 * 1024;
+
 /**
  * Quoted-printable (RFC 2045 §6.7): printable ASCII but `=` as it is, other
  * octets as `=XX`, a line break as CRLF, soft breaks (`=` CRLF) before a
@@ -36,83 +39,102 @@ const HEX = Buffer.from('0123456789ABCDEF');
 export class QuotedPrintableEncoder implements BodyRegion {
   private column = 0;
   private heldBlank = -1;
+  private buffer = Buffer.allocUnsafe(SCRATCH);
+  private at = 0;
 
   constructor(private readonly out: Output) {}
 
   data(bytes: Buffer): void {
-    // Worst case 3 characters per octet, plus a soft break per 25 octets.
-    const buffer = Buffer.allocUnsafe(bytes.length * 3 + Math.ceil(bytes.length / 24) * 3 + 8);
-    let at = 0;
-    const put = (length: number): void => {
-      if (this.column + length > QP_LINE - 1) {
-        buffer[at++] = 0x3d;
-        buffer[at++] = 0x0d;
-        buffer[at++] = 0x0a;
-        this.column = 0;
-      }
-      this.column += length;
-    };
-    for (const byte of bytes) {
+    for (let i = 0; i < bytes.length; i++) {
+      // Room for the worst an octet can add: a held blank and a soft break each, and `=XX`.
+      if (this.at + 12 > this.buffer.length) this.flush();
+      const byte = bytes[i]!;
       if (this.heldBlank !== -1) {
-        put(1);
-        buffer[at++] = this.heldBlank;
+        this.put(this.heldBlank);
         this.heldBlank = -1;
       }
-      if (byte === 0x20 || byte === 0x09) {
-        this.heldBlank = byte;
-      } else if (byte >= 0x21 && byte <= 0x7e && byte !== 0x3d) {
-        put(1);
-        buffer[at++] = byte;
-      } else {
-        put(3);
-        buffer[at++] = 0x3d;
-        buffer[at++] = HEX[byte >> 4]!;
-        buffer[at++] = HEX[byte & 15]!;
-      }
+      if (byte === 0x20 || byte === 0x09) this.heldBlank = byte;
+      else if (byte >= 0x21 && byte <= 0x7e && byte !== 0x3d) this.put(byte);
+      else this.putEscaped(byte);
     }
-    if (at > 0) this.out.write(buffer.subarray(0, at));
   }
 
   lineBreak(): void {
-    this.end();
-    this.out.write(CRLF);
+    this.closeLine();
+    if (this.at + 2 > this.buffer.length) this.flush();
+    this.buffer[this.at++] = 0x0d;
+    this.buffer[this.at++] = 0x0a;
     this.column = 0;
   }
 
   end(): void {
+    this.closeLine();
+    this.flush();
+  }
+
+  /** A blank held at the line's end is encoded (rule 3). */
+  private closeLine(): void {
     if (this.heldBlank === -1) return;
-    const blank = this.heldBlank;
+    if (this.at + 8 > this.buffer.length) this.flush();
+    this.putEscaped(this.heldBlank);
     this.heldBlank = -1;
-    const encoded = Buffer.from(blank === 0x20 ? '=20' : '=09');
-    this.out.write(this.column + 3 > QP_LINE - 1 ? Buffer.concat([Buffer.from('=\r\n'), encoded]) : encoded);
-    this.column = this.column + 3 > QP_LINE - 1 ? 3 : this.column + 3;
+  }
+
+  private put(byte: number): void {
+    this.softBreakFor(1);
+    this.buffer[this.at++] = byte;
+  }
+
+  private putEscaped(byte: number): void {
+    this.softBreakFor(3);
+    this.buffer[this.at++] = 0x3d;
+    this.buffer[this.at++] = HEX[byte >> 4]!;
+    this.buffer[this.at++] = HEX[byte & 15]!;
+  }
+
+  /** `=` CRLF when `length` more characters would take the line past 76 with its own `=`. */
+  private softBreakFor(length: number): void {
+    if (this.column + length > QP_LINE - 1) {
+      this.buffer[this.at++] = 0x3d;
+      this.buffer[this.at++] = 0x0d;
+      this.buffer[this.at++] = 0x0a;
+      this.column = 0;
+    }
+    this.column += length;
+  }
+
+  private flush(): void {
+    if (this.at === 0) return;
+    this.out.write(this.buffer.subarray(0, this.at));
+    this.buffer = Buffer.allocUnsafe(SCRATCH); // the written one now belongs to the output
+    this.at = 0;
   }
 }
 
-/** 57 octets make one 76-character base64 line (RFC 2045 §6.8). */
+/** 57 octets make one 76-character base64 line (RFC 2045 §6.8); the staging buffer holds whole lines. */
 const B64_LINE_OCTETS = 57;
+const B64_STAGE = B64_LINE_OCTETS * 1024;
+const B64_LINE = 76;
 
 /**
  * Base64 (RFC 2045 §6.8) in lines of 76 characters. The part's line breaks
  * are data here (a canonical CRLF), so they are encoded with the rest.
+ * Octets are staged until 1024 lines' worth can be encoded at once.
  */
 export class Base64Encoder implements BodyRegion {
-  private pending = Buffer.alloc(0);
+  private stage = Buffer.allocUnsafe(B64_STAGE);
+  private staged = 0;
   private lines = 0;
 
   constructor(private readonly out: Output) {}
 
   data(bytes: Buffer): void {
-    const all = this.pending.length === 0 ? bytes : Buffer.concat([this.pending, bytes]);
-    const whole = all.length - (all.length % B64_LINE_OCTETS);
-    if (whole > 0) {
-      const parts: string[] = [];
-      for (let i = 0; i < whole; i += B64_LINE_OCTETS) {
-        parts.push(`${this.lines++ > 0 ? '\r\n' : ''}${all.toString('base64', i, i + B64_LINE_OCTETS)}`);
-      }
-      this.out.write(Buffer.from(parts.join(''), 'latin1'));
+    for (let from = 0; from < bytes.length; ) {
+      const n = bytes.copy(this.stage, this.staged, from, Math.min(bytes.length, from + B64_STAGE - this.staged));
+      this.staged += n;
+      from += n;
+      if (this.staged === B64_STAGE) this.encode();
     }
-    this.pending = Buffer.from(all.subarray(whole));
   }
 
   lineBreak(): void {
@@ -120,8 +142,22 @@ export class Base64Encoder implements BodyRegion {
   }
 
   end(): void {
-    if (this.pending.length > 0) this.out.write(Buffer.from(`${this.lines++ > 0 ? '\r\n' : ''}${this.pending.toString('base64')}`, 'latin1'));
-    this.pending = Buffer.alloc(0);
+    this.encode();
+  }
+
+  private encode(): void {
+    if (this.staged === 0) return;
+    const text = this.stage.toString('base64', 0, this.staged);
+    const lineCount = Math.ceil(text.length / B64_LINE);
+    const encoded = Buffer.allocUnsafe(text.length + (lineCount - 1 + (this.lines > 0 ? 1 : 0)) * 2);
+    let at = 0;
+    for (let i = 0; i < text.length; i += B64_LINE) {
+      // A line break before every line but the part's first: the last line's is the boundary's.
+      if (this.lines++ > 0) at += encoded.write('\r\n', at, 'latin1');
+      at += encoded.write(text.slice(i, i + B64_LINE), at, 'latin1');
+    }
+    this.out.write(encoded.subarray(0, at));
+    this.staged = 0;
   }
 }
 
