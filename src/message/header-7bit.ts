@@ -196,14 +196,20 @@ function replace8bit(text: string): string {
   return text.replace(/[\x80-\xff]/g, '?');
 }
 
-/** Folds (CRLF before a blank) so lines stay within 78 columns where a blank allows. */
+/**
+ * Folds (CRLF before a blank) so lines stay within 78 columns where a blank
+ * allows; never right after the field's colon, which would leave its name
+ * alone on the first line.
+ */
 export function fold(line: string): string {
   let out = '';
   let rest = line;
+  let earliest = line.indexOf(':') + 2;
   for (let guard = 0; rest.length > FOLD_WIDTH && guard < 100_000; guard++) {
     let at = rest.lastIndexOf(' ', FOLD_WIDTH);
-    if (at <= 0) at = rest.indexOf(' ', FOLD_WIDTH);
-    if (at <= 0) break;
+    if (at < earliest) at = rest.indexOf(' ', Math.max(FOLD_WIDTH, earliest));
+    if (at < earliest) break;
+    earliest = 1;
     out += `${rest.slice(0, at)}\r\n`;
     rest = rest.slice(at);
   }
