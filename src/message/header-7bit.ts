@@ -155,7 +155,8 @@ function encodeSegment(segment: readonly Token[], isPhrase: boolean, charset: st
     } else if (isPhrase && (angle === -1 || i < angle) && (token.kind === 'atom' || token.kind === 'quoted')) {
       // The phrase's words up to the next special or address, quoted strings unquoted (RFC 2047 §5 (3)).
       let end = i;
-      while (end + 1 < segment.length && ['atom', 'quoted', 'blank'].includes(segment[end + 1]!.kind) && end + 1 !== angle) end++;
+      // A dot belongs to the phrase too (obs-phrase: `Jörg M. Schäfer`), so the run goes on over it.
+      while (end + 1 < segment.length && end + 1 !== angle && isPhraseWord(segment[end + 1]!)) end++;
       while (segment[end]!.kind === 'blank') end--;
       const words = segment.slice(i, end + 1).map((t) => (t.kind === 'quoted' ? t.text.slice(1, -1).replace(/\\(.)/g, '$1') : t.text));
       out.push(encodeWords(Buffer.from(words.join(''), 'latin1'), charset).join(' '));
@@ -165,6 +166,10 @@ function encodeSegment(segment: readonly Token[], isPhrase: boolean, charset: st
     }
   }
   return out;
+}
+
+function isPhraseWord(token: Token): boolean {
+  return token.kind === 'atom' || token.kind === 'quoted' || token.kind === 'blank' || (token.kind === 'special' && token.text === '.');
 }
 
 /** Content-Type / Content-Disposition: 8-bit parameter values as RFC 2231 extended values. */

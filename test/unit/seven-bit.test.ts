@@ -109,6 +109,8 @@ describe('7-bit conversion (issue 15)', () => {
     const out = converted.toString('latin1').replace(/\r\n(?=[ \t])/g, '');
     expect(out).toContain('To: =?iso-8859-1?B?TfxsbGVyLCBIYW5z?= <h@example.de>, a@example.org (=?iso-8859-1?B?S+RzZQ==?=),');
     expect(out).toContain(' =?iso-8859-1?B?R3L8cHBl?=: b@example.org;');
+    const dotted = (await convert(crlf('From: J\xf6rg M. Sch\xe4fer <j@example.org>\n\nx\n'))).toString('latin1');
+    expect(dotted).toContain(`From: =?iso-8859-1?B?${Buffer.from('J\xf6rg M. Sch\xe4fer', 'latin1').toString('base64')}?= <j@example.org>`);
   });
 
   it('writes an 8-bit parameter as RFC 2231 and lines over 998 octets of a 7-bit part as quoted-printable', async () => {
