@@ -5,9 +5,10 @@
  *   know) gets RFC 2047 encoded words for each run of words with 8-bit
  *   octets (§5 (1));
  * - address fields (From, To, Cc, Reply-To, Resent-*, …): only display
- *   names (phrases, §5 (3)) and comments (§5 (2)) are encoded; an address
- *   itself (addr-spec) with 8-bit octets cannot be (RFC 6532 addresses need
- *   SMTPUTF8), and the conversion is refused;
+ *   names (phrases, §5 (3)) and comments (§5 (2)) are encoded; an address's
+ *   internationalised domain becomes its A-label (RFC 5891), as in the
+ *   envelope; a local part with 8-bit octets has no 7-bit form (RFC 6532
+ *   needs SMTPUTF8), and the conversion is refused;
  * - Content-Type and Content-Disposition: a parameter with 8-bit octets
  *   becomes RFC 2231 `name*=charset''%XX…` (encoded words are not allowed
  *   in parameters, RFC 2047 §5).
@@ -17,6 +18,7 @@
  * docs/eightbit.md). Encoded fields are folded at blanks before 78 columns.
  * Fields without 8-bit octets are never touched.
  */
+import { domainToASCII } from 'node:url';
 import { OutboxError } from '../errors.js';
 import { encodeWords } from './encoded-word.js';
 import { has8bit, type RawField } from './mime-header.js';
@@ -161,11 +163,42 @@ function encodeSegment(segment: readonly Token[], isPhrase: boolean, charset: st
       const words = segment.slice(i, end + 1).map((t) => (t.kind === 'quoted' ? t.text.slice(1, -1).replace(/\\(.)/g, '$1') : t.text));
       out.push(encodeWords(Buffer.from(words.join(''), 'latin1'), charset).join(' '));
       i = end;
+    } else if (token.kind === 'angle') {
+      out.push(`<${asciiAddress(token.text.slice(1, -1), name)}>`);
     } else {
-      throw conversionError(`the ${name} field has an address with 8-bit characters (${JSON.stringify(Buffer.from(token.text, 'latin1').toString())}), which needs SMTPUTF8`);
+      // A bare addr-spec: its domain (the atoms and dots after `@`) can become an A-label.
+      const at = segment.findIndex((t) => t.kind === 'special' && t.text === '@');
+      let end = i;
+      while (end + 1 < segment.length && (segment[end + 1]!.kind === 'atom' || segment[end + 1]!.text === '.')) end++;
+      if (at === -1 || at > i) throw addressError(name, token.text);
+      out.push(asciiDomain(segment.slice(i, end + 1).map((t) => t.text).join(''), name));
+      i = end;
     }
   }
   return out;
+}
+
+/**
+ * An address with 8-bit octets: its domain, read as UTF-8, becomes an
+ * A-label (RFC 5891), as the envelope's does without SMTPUTF8; a local part
+ * with 8-bit octets has no 7-bit form (RFC 6532 needs SMTPUTF8).
+ */
+function asciiAddress(address: string, name: string): string {
+  const at = address.lastIndexOf('@');
+  if (at === -1 || /[\x80-\xff]/.test(address.slice(0, at))) throw addressError(name, address);
+  return `${address.slice(0, at)}@${asciiDomain(address.slice(at + 1), name)}`;
+}
+
+function asciiDomain(domain: string, name: string): string {
+  if (!/[\x80-\xff]/.test(domain)) return domain;
+  const bytes = Buffer.from(domain, 'latin1');
+  const ascii = isUtf8(bytes) ? domainToASCII(bytes.toString('utf8')) : '';
+  if (ascii === '') throw addressError(name, domain);
+  return ascii;
+}
+
+function addressError(name: string, text: string): OutboxError {
+  return conversionError(`the ${name} field has an address with 8-bit characters (${JSON.stringify(Buffer.from(text, 'latin1').toString())}) that no 7-bit form keeps (RFC 6532 needs SMTPUTF8)`);
 }
 
 function isPhraseWord(token: Token): boolean {

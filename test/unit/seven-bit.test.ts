@@ -109,6 +109,9 @@ describe('7-bit conversion (issue 15)', () => {
     const out = converted.toString('latin1').replace(/\r\n(?=[ \t])/g, '');
     expect(out).toContain('To: =?iso-8859-1?B?TfxsbGVyLCBIYW5z?= <h@example.de>, a@example.org (=?iso-8859-1?B?S+RzZQ==?=),');
     expect(out).toContain(' =?iso-8859-1?B?R3L8cHBl?=: b@example.org;');
+    const idn = (await convert(crlf('From: bob@b\xc3\xbccher.test\nTo: Ann <ann@b\xc3\xbccher.test>\n\nx\xe9\n'))).toString('latin1');
+    expect(idn).toContain('From: bob@xn--bcher-kva.test\r\nTo: Ann <ann@xn--bcher-kva.test>\r\n');
+    await expect(analyse(chunksOf([crlf('To: ann@b\xfccher.test\n\nx\n')]))).rejects.toMatchObject({ code: 'E_CONVERSION' }); // not UTF-8
     const dotted = (await convert(crlf('From: J\xf6rg M. Sch\xe4fer <j@example.org>\n\nx\n'))).toString('latin1');
     expect(dotted).toContain(`From: =?iso-8859-1?B?${Buffer.from('J\xf6rg M. Sch\xe4fer', 'latin1').toString('base64')}?= <j@example.org>`);
   });
