@@ -230,7 +230,9 @@ function convertingVisitor(out: Output, plan: SevenBitPlan): MimeVisitor {
 
 /** The entity's header made 7-bit, with the Content-Transfer-Encoding (and for a plain mail the MIME fields) its body now needs. */
 function headerFields(entity: Entity, part: PartPlan, charset: string | undefined): Buffer[] {
-  const newEncoding = part === 'qp' ? 'quoted-printable' : part === 'base64' ? 'base64' : entity.kind !== 'leaf' && (entity.encoding === '8bit' || entity.encoding === 'binary') ? '7bit' : undefined;
+  // A label of 8bit or binary is made true: whatever was 8-bit below it is 7-bit now (a leaf kept as it is was 7-bit already).
+  const relabel = part === 'keep' && (entity.encoding === '8bit' || entity.encoding === 'binary');
+  const newEncoding = part === 'qp' ? 'quoted-printable' : part === 'base64' ? 'base64' : relabel ? '7bit' : undefined;
   const fields = entity.fields.map((field) => sevenBitField(field));
   if (newEncoding === undefined) return fields;
   const cte = Buffer.from(`Content-Transfer-Encoding: ${newEncoding}\r\n`);

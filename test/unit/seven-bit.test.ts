@@ -128,6 +128,11 @@ describe('7-bit conversion (issue 15)', () => {
     expect7bitLines(out);
   });
 
+  it('relabels a part marked 8bit that holds only 7-bit data, outside a signed part', async () => {
+    const mail = crlf('MIME-Version: 1.0\nSubject: \xe9\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: 8bit\n\nascii\n--b--\n');
+    expect((await convert(mail)).toString('latin1')).toContain('--b\r\nContent-Transfer-Encoding: 7bit\r\n\r\nascii\r\n--b--');
+  });
+
   it('escapes stray 8-bit octets of a quoted-printable part and drops those of a base64 part', async () => {
     const mail = crlf('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: quoted-printable\n\na\xe9=3D\n--b\nContent-Type: image/gif\nContent-Transfer-Encoding: base64\n\nR0lG\xff\n--b--\n');
     const out = (await convert(mail)).toString('latin1');
