@@ -28,8 +28,10 @@ TEMPFAIL_RCPT=alice+tempfail@$DOMAIN
 TEMPFAIL_DATA_SENDER=tempfail-data@sender.test
 REJECT_DATA_SENDER=reject-data@sender.test
 # 8-bit mail for a server without 8BITMIME (issue 15): a fourth smtpd listener that
-# discards the 8BITMIME keyword, and a user whose mail Postfix hands to Dovecot over
-# LMTP, so a case reads what Dovecot stores.
+# discards the 8BITMIME keyword and hands what it takes to Dovecot over LMTP (its own
+# content_filter, so no main.cf setting that a case may change, such as transport_maps,
+# is involved), and a user Postfix accepts and Dovecot stores, so a case reads what
+# Dovecot stores.
 EIGHTBIT_USER=eightbit
 MAIL_UID=65534 # nobody: delivery needs no system user of its own
 MAIL_GID=65534
@@ -89,8 +91,6 @@ write_postfix_config() {
   chown "$MAIL_UID:$MAIL_GID" "$base/mail"
   : >"$conf/vmailbox"
   for user in "${USERS[@]}" "$EIGHTBIT_USER"; do printf '%s@%s %s/\n' "$user" "$DOMAIN" "$user" >>"$conf/vmailbox"; done
-  # Issue 15: that user's mail goes on to Dovecot's LMTP (Postfix's lmtp client) instead of a Maildir of Postfix's.
-  printf '%s@%s lmtp:inet:127.0.0.1:%s\n' "$EIGHTBIT_USER" "$DOMAIN" "$lmtp" >"$conf/transport"
   # Refusals on demand, for exit-status cases: a temporary one at RCPT, and a
   # temporary and a permanent one after the data (chosen by the sender).
   printf '%s %s\n' "$TEMPFAIL_RCPT" '450 4.2.0 Mailbox busy, try again later (interop)' >"$conf/recipient_access"
@@ -145,7 +145,6 @@ smtpd_reject_unlisted_recipient = yes
 recipient_delimiter = +
 smtpd_recipient_restrictions = check_recipient_access texthash:$conf/recipient_access, check_recipient_access hash:$conf/greylist_access
 smtpd_end_of_data_restrictions = check_sender_access texthash:$conf/sender_access
-transport_maps = texthash:$conf/transport
 
 message_size_limit = $SIZE_LIMIT
 smtputf8_enable = yes
@@ -180,6 +179,7 @@ EOF
 127.0.0.1:$sevenbit inet n - n - - smtpd
   -o syslog_name=postfix/sevenbit
   -o smtpd_discard_ehlo_keywords=8bitmime
+  -o content_filter=lmtp:inet:127.0.0.1:$lmtp
 pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
