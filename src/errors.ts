@@ -69,7 +69,13 @@ export type ErrorCode =
   /** The TLS handshake failed: no common protocol version or cipher, a peer that does not speak TLS, an alert. */
   | 'E_TLS_HANDSHAKE'
   /** No queued mail has the id given (--queue-remove). */
-  | 'E_NOT_QUEUED';
+  | 'E_NOT_QUEUED'
+  /** Local delivery (issue 15): the MDA failed (its exit status, a signal, a write error of the built-in maildir/mbox). */
+  | 'E_MDA_FAILED'
+  /** Local delivery: an address that must not reach the MDA's command line (a leading -, a control character). */
+  | 'E_MDA_ADDRESS'
+  /** Several parts (local and remote, or several accounts) and not all were delivered; each part's result is reported. */
+  | 'E_PARTS_FAILED';
 
 export interface OutboxErrorOptions {
   transient?: boolean;

@@ -129,6 +129,14 @@ export interface Settings {
   readonly queue_lifetime: number;
   /** outbox's own: whether a mail the queue gives up on is returned to its sender. */
   readonly queue_bounce: boolean;
+
+  // --- Local delivery (issue 15, esmtp's `mda`): outbox's own; see docs/local-delivery.md ---
+  /** `mda`: `maildir:PATH`, `mbox:PATH` or a command (split into words, run without a shell), as written; see mda.ts. */
+  readonly mda: string | null;
+  /** `local_domains`: recipients at these domains (lower case) are local too. */
+  readonly local_domains: readonly string[];
+  /** `force_mda`: every recipient is delivered by the MDA. */
+  readonly force_mda: boolean;
 }
 
 /** One layer of settings: defaults, an account's own, inherited, or the command line. */
@@ -205,6 +213,10 @@ export const DEFAULT_SETTINGS: Settings = {
   queue_dir: null,
   queue_lifetime: 5 * 24 * 3600,
   queue_bounce: true,
+  // Local delivery (issue 15).
+  mda: null,
+  local_domains: [],
+  force_mda: false,
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as readonly (keyof Settings)[];

@@ -26,6 +26,7 @@ import {
   required,
   type CommandContext,
 } from './arguments.js';
+import { localDomains, mdaSetting } from './mda.js';
 
 export type CommandParser = (argument: string, context: CommandContext) => AccountSettings;
 
@@ -129,10 +130,16 @@ export const COMMANDS: Readonly<Record<string, CommandParser>> = {
   add_missing_date_header: (a, c) => ({ set_date_header: onOff(a, c) ? 'auto' : 'off' }),
   /** Obsolete since msmtp 1.6.0; any argument is accepted and ignored. */
   tls_force_sslv3: () => ({}),
+
+  // --- Local delivery (issue 15, esmtp's `mda`): outbox's own; see docs/local-delivery.md. ---
+  // (`route`, issue 16, is a file's line rather than an account's setting: parser.ts reads it.)
+  mda: (a, c) => ({ mda: mdaSetting(a, c) }),
+  local_domains: (a) => ({ local_domains: localDomains(a) }),
+  force_mda: (a, c) => ({ force_mda: onOff(a, c) }),
 };
 
 /** The commands that structure a file; `parser.ts` handles them. */
-export const STRUCTURE_COMMANDS = ['defaults', 'account', 'eval'] as const;
+export const STRUCTURE_COMMANDS = ['defaults', 'account', 'eval', 'route'] as const;
 
 /**
  * The settings one command sets, for configuration lines and for command-line

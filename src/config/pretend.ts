@@ -10,6 +10,7 @@
  */
 import { dsnNotifyParameter, dsnReturnParameter, type Account, type AuthSetting } from './account.js';
 import type { ConfigFileReport } from './files.js';
+import type { Route } from './routes.js';
 import type { ChosenAccount } from './select.js';
 
 export type PretendLine =
@@ -31,6 +32,17 @@ export interface PretendInput {
   readonly readRecipientsFromMail?: boolean | undefined;
   /** `--rmqs=ARG`. */
   readonly rmqsArgument?: string | undefined;
+  /** Issue 16: the `route` lines that apply (none with `-a` or `--host`). */
+  readonly routes?: readonly Route[] | undefined;
+  /** Issues 15, 16: where each command-line recipient would go, when routes or an MDA make it a question. */
+  readonly plan?: readonly PlannedRecipient[] | undefined;
+}
+
+export interface PlannedRecipient {
+  readonly recipient: string;
+  readonly account: string;
+  /** `SMTP`, or `mda KIND-OR-PROGRAM`. */
+  readonly via: string;
 }
 
 const NOT_SET = '(not set)';
@@ -50,8 +62,11 @@ export function pretendLines(input: PretendInput): PretendLine[] {
   const settings = [...connectionSettings(account), ...(mode === 'sendmail' ? mailSettings(account) : [])];
   lines.push(...settings.map(([key, value]) => ({ kind: 'setting', key, value }) as const));
   if (mode === 'sendmail') {
+    // outbox's own settings, shown only when set: msmtp's output stays as it was for msmtp's files.
+    if (account.mda !== null) lines.push(...localSettings(account).map(([key, value]) => ({ kind: 'setting', key, value }) as const));
     const text = `reading recipients from the command line${input.readRecipientsFromMail ? ' and the mail' : ''}`;
     lines.push({ kind: 'note', text });
+    lines.push(...routeNotes(input).map((text) => ({ kind: 'note', text }) as const));
   } else if (mode === 'rmqs') {
     lines.push({ kind: 'setting', key: 'RMQS argument', value: input.rmqsArgument ?? '' });
   }
@@ -136,6 +151,20 @@ function mailSettings(a: Account): Pair[] {
     ['syslog', text(a.syslog)],
     ['aliases', text(a.aliases)],
   ];
+}
+
+function localSettings(a: Account): Pair[] {
+  return [
+    ['mda', text(a.mda)],
+    ['local_domains', a.local_domains.length === 0 ? NOT_SET : a.local_domains.join(', ')],
+    ['force_mda', onOff(a.force_mda)],
+  ];
+}
+
+function routeNotes(input: PretendInput): string[] {
+  const routes = (input.routes ?? []).map((r) => `route ${r.pattern} -> account ${r.account} (${r.file}:${r.line})`);
+  const plan = (input.plan ?? []).map((p) => `recipient ${p.recipient} -> account ${p.account}, ${p.via}`);
+  return [...routes, ...plan];
 }
 
 function text(value: string | null): string {
