@@ -16,8 +16,11 @@ import {
   loadConfiguration,
   systemLoadRequest,
   systemSubstitutionInputs,
+  type ChooseRequest,
   type ChosenAccount,
   type ConfigFileReport,
+  type Configuration,
+  type Route,
   type ReadyAccount,
 } from '../config/index.js';
 import { parseRecipientArgument } from '../message/address-list.js';
@@ -32,17 +35,48 @@ export interface ChoiceForRun {
 
 /** Reads the files (unless --host) and chooses the account; `mailFrom` is the From read for --read-envelope-from. */
 export function chooseForRun(options: CliOptions, env: NodeJS.ProcessEnv, mailFrom?: string): ChoiceForRun {
+  const { files, request, config } = loadForRun(options, env, mailFrom);
+  if (!config) return { files, chosen: commandLineAccount(request) };
+  return { files, chosen: chooseAccount(config, request) };
+}
+
+/**
+ * Recipient routing (issue 16): the files, the routes that apply (none with
+ * `-a` or `--host`, which choose for every recipient), the account the run
+ * would use without routes — or why there is none, which matters only when
+ * a recipient matches no route — and a way to build a routed account, as
+ * `-a NAME` with the same `-f` and command-line settings would.
+ */
+export interface RoutingChoice {
+  readonly files: readonly ConfigFileReport[];
+  readonly routes: readonly Route[];
+  readonly base: ChosenAccount | { readonly failure: unknown };
+  named(name: string): ChosenAccount;
+}
+
+export function chooseWithRoutes(options: CliOptions, env: NodeJS.ProcessEnv, mailFrom?: string): RoutingChoice {
+  const { files, request, config } = loadForRun(options, env, mailFrom);
+  const routes = config && options.account === undefined ? (config.routes ?? []) : [];
+  let base: RoutingChoice['base'];
+  try {
+    base = config ? chooseAccount(config, request) : commandLineAccount(request);
+  } catch (error) {
+    if (routes.length === 0) throw error;
+    base = { failure: error };
+  }
+  return { files, routes, base, named: (name) => chooseAccount(config!, { ...request, account: name }) };
+}
+
+function loadForRun(options: CliOptions, env: NodeJS.ProcessEnv, mailFrom: string | undefined): { files: readonly ConfigFileReport[]; request: ChooseRequest; config?: Configuration } {
   const commandLine = {
     ...commandLineSettings(options.settings, homeDirectory(env)),
     ...(options.host !== undefined ? { host: options.host } : {}),
   };
   const envelopeFrom = options.readEnvelopeFrom ? mailFrom : envelopeFromArgument(options.from);
   const sendmail = options.mode === 'sendmail';
-  if (options.host !== undefined) {
-    return { files: [], chosen: commandLineAccount({ envelopeFrom, commandLine, sendmail }) };
-  }
+  if (options.host !== undefined) return { files: [], request: { envelopeFrom, commandLine, sendmail } };
   const config = loadConfiguration({ ...systemLoadRequest(options.file), env });
-  return { files: config.files, chosen: chooseAccount(config, { account: options.account, envelopeFrom, commandLine, env, sendmail }) };
+  return { files: config.files, config, request: { account: options.account, envelopeFrom, commandLine, env, sendmail } };
 }
 
 /** The account with `%U %H %C %M` (and `%F`, the mail's From, when known) substituted, as msmtp does in sendmail mode. */

@@ -23,6 +23,7 @@ import type { CliOptions } from './options.js';
 import { authSetupFor, dsnRequest, sessionOptionsFor } from './session-options.js';
 import type { Stdio } from './stdio.js';
 import { logQueueEvent } from './queue-log.js';
+import { localRoute } from './queue-local.js';
 import { progressLine } from './queue-progress.js';
 
 export async function runFlush(dir: string, options: CliOptions, io: Stdio): Promise<number> {
@@ -74,6 +75,7 @@ class AccountCourier implements Courier {
 
   async route(record: QueueRecord): Promise<Route> {
     const account = await this.account(record);
+    if (record.via === 'mda') return localRoute(account, accountKey(record), this.env);
     return {
       key: JSON.stringify(SESSION_SETTINGS.map((name) => account[name])) + `\0${record.chunking}`,
       open: () => openCourierSession(account, record.chunking, this.env),
