@@ -234,6 +234,16 @@ describe('route', () => {
     expect((await box.run(['-C', plain, '-P', 'x@y'])).stdout).toMatch(/aliases = \(not set\)\nreading recipients from the command line\n$/);
   });
 
+  it('without a default account: routed recipients need none; one that matches no route gets msmtp\'s error', async () => {
+    const work = await server();
+    const rc = box.config(`defaults\nroute *@work.example work\n\naccount work\nhost 127.0.0.1\nport ${work.port}\nfrom me@work.example\n`);
+    expect(await box.run(['-C', rc, 'ann@work.example'], { input: testMail(17) })).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect((await work.waitForMessages(1))[0]!.recipients).toEqual(['ann@work.example']);
+    const stray = await box.run(['-C', rc, 'ann@work.example', 'x@elsewhere.example'], { input: testMail(18) });
+    expect(stray).toMatchObject({ status: 78, stderr: `outbox: account default not found in ${rc}\n` });
+    expect(await work.messages()).toHaveLength(1);
+  });
+
   it('an unknown account in a route is an error at its line', async () => {
     const rc = box.config('defaults\nroute * nope\naccount default\nhost h\nfrom a@b\n');
     expect(await box.run(['-C', rc, 'x@y'], { input: testMail(16) })).toMatchObject({ status: 78, stderr: `outbox: ${rc}:2: route: account nope not defined\n` });

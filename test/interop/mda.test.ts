@@ -1,15 +1,16 @@
 /**
  * Local delivery with real programs (issue 15): the mail cron sends to root
- * (Debian cron's own command line) into a Maildir; procmail and Dovecot's
+ * (Debian cron's own command line, and a real cron daemon) into a Maildir; procmail and Dovecot's
  * dovecot-lda as real MDAs, run without a shell with the recipients as
  * arguments; fetchmail handing a fetched mail to `outbox -f %F %T`, which
  * delivers it locally. The interop Dovecot serves LMTP only, so fetchmail
  * fetches from a small POP3 server of the test's own (pop3-server.ts).
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { interopSetup, OUTBOX, run, runOutbox, uniqueId, waitForMail } from './helpers.js';
+import { interopSetup, OUTBOX, run, runOutbox, sleep, uniqueId, waitForMail } from './helpers.js';
 import { startPop3Server } from './pop3-server.js';
 
 const setup = interopSetup();
@@ -82,6 +83,55 @@ describe('cron → outbox → Maildir', () => {
     const read = await run('python3', ['-c', 'import mailbox,sys\nfor m in mailbox.mbox(sys.argv[1]): print(m["Subject"])', mbox]);
     expect(read.stdout).toBe(`Cron <root@interop> echo ${id}-0\nCron <root@interop> echo ${id}-1\n`);
   });
+});
+
+describe('a real cron daemon → outbox → Maildir', () => {
+  /**
+   * Debian's cron mails a job's output through /usr/sbin/sendmail, which
+   * Postfix owns on this machine. So cron runs in a mount namespace of its
+   * own (unshare -m, private propagation: nothing is seen outside it) where
+   * /usr/sbin/sendmail is a wrapper that records its arguments and runs
+   * outbox, and /etc/crontab, /etc/cron.d, the user crontabs and /run are
+   * folders of the case (no job of the machine runs, no pid file is
+   * touched). cron starts jobs at the minute: the wait is bounded at 75 s.
+   */
+  it("mails a job's output to root, delivered into root's Maildir", async () => {
+    const id = uniqueId('crond');
+    const base = join(setup.scratch, id);
+    for (const sub of ['crond', 'spool', 'run']) mkdirSync(join(base, sub), { recursive: true });
+    const maildir = join(base, 'Maildir');
+    writeFileSync(join(base, 'crontab'), `SHELL=/bin/sh\nMAILTO=root\n* * * * * root echo ${id} déjà vu\n`, { mode: 0o644 });
+    writeFileSync(join(base, 'msmtprc'), `account default\nmda maildir:${maildir}\n`, { mode: 0o644 });
+    writeFileSync(join(base, 'sendmail'), [
+      '#!/bin/sh',
+      `printf '%s\\n' "$*" >> ${base}/argv`,
+      `exec env OUTBOX_SYSTEM_CONFIG=${base}/msmtprc HOME=${base} ${process.execPath} ${OUTBOX} "$@"`,
+      '',
+    ].join('\n'), { mode: 0o755 });
+    const binds = [['crond', '/etc/cron.d'], ['crontab', '/etc/crontab'], ['spool', '/var/spool/cron/crontabs'], ['run', '/run'], ['sendmail', '/usr/sbin/sendmail']];
+    writeFileSync(join(base, 'ns.sh'), `${binds.map(([from, to]) => `mount --bind ${base}/${from} ${to}`).join(' && ')} || exit 1\nexec /usr/sbin/cron -f -L 15\n`);
+    const cron = spawn('unshare', ['-m', '--propagation', 'private', 'sh', join(base, 'ns.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    cron.stdout.on('data', (c: Buffer) => { output += c.toString(); });
+    cron.stderr.on('data', (c: Buffer) => { output += c.toString(); });
+    const ended = new Promise<void>((resolve) => cron.once('close', () => resolve()));
+    try {
+      for (let waited = 0; maildirMails(maildir).length === 0; waited += 500) {
+        if (waited >= 75_000 || cron.exitCode !== null) throw new Error(`no mail from cron within ${waited} ms; cron said: ${output}`);
+        await sleep(500);
+      }
+    } finally {
+      cron.kill('SIGTERM');
+      await Promise.race([ended, sleep(10_000)]);
+    }
+    expect(readFileSync(join(base, 'argv'), 'utf8').split('\n')[0]).toBe('-FCronDaemon -i -B8BITMIME -oem root');
+    const [stored] = maildirMails(maildir);
+    const text = stored!.toString('utf8');
+    expect(text).toMatch(/^Return-Path: <root>\n/);
+    expect(text).toContain('\nFrom: root (Cron Daemon)\nTo: root\n');
+    expect(text).toMatch(/\nX-Cron-Env: <LOGNAME=root>\n/);
+    expect(text.endsWith(`\n\n${id} déjà vu\n`)).toBe(true);
+  }, 120_000);
 });
 
 describe('procmail as the MDA', () => {
