@@ -244,6 +244,22 @@ describe('route', () => {
     expect(await work.messages()).toHaveLength(1);
   });
 
+  it('--pretend with an mda: its settings after aliases, and each recipient local or not', async () => {
+    const rc = box.config('account default\nhost h\nfrom a@b\nmda /usr/bin/procmail -d %T\nlocal_domains host.example\n');
+    const pretend = await box.run(['-C', rc, '-P', 'root', 'root@host.example', 'x@y.example']);
+    expect(pretend.stdout.split('\n').slice(-9)).toEqual([
+      'aliases = (not set)',
+      'mda = /usr/bin/procmail -d %T',
+      'local_domains = host.example',
+      'force_mda = off',
+      'reading recipients from the command line',
+      'recipient root -> account default, mda procmail',
+      'recipient root@host.example -> account default, mda procmail',
+      'recipient x@y.example -> account default, SMTP',
+      '',
+    ]);
+  });
+
   it('an unknown account in a route is an error at its line', async () => {
     const rc = box.config('defaults\nroute * nope\naccount default\nhost h\nfrom a@b\n');
     expect(await box.run(['-C', rc, 'x@y'], { input: testMail(16) })).toMatchObject({ status: 78, stderr: `outbox: ${rc}:2: route: account nope not defined\n` });
