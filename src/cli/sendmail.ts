@@ -33,7 +33,7 @@ import { removeTempFilesOnExit } from './temp-cleanup.js';
 
 interface Run {
   readonly plan: PartPlan;
-  /** Per SMTP part (by index): the password and DNS lookups started early. */
+  /** The first SMTP part's password and DNS lookups, started while the mail is read (by part index). */
   readonly early: Map<number, EarlyWork>;
 }
 
@@ -45,10 +45,12 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
     readRecipients: options.readRecipients,
     settings: async (info) => {
       const plan = await planParts(options, io.env, info);
+      // Only the first SMTP part's lookups overlap the reading: two password prompts at once would
+      // share one terminal. The other parts' start when their turn comes (deliverPart).
       const early = new Map<number, EarlyWork>();
-      plan.parts.forEach((part, index) => {
-        if (part.via === 'smtp' && part.account.queue !== 'always') early.set(index, startEarlyWork(part.account, options, io));
-      });
+      const firstSmtp = plan.parts.findIndex((part) => part.via === 'smtp');
+      const smtp = plan.parts[firstSmtp];
+      if (smtp && smtp.account.queue !== 'always') early.set(firstSmtp, startEarlyWork(smtp.account, options, io));
       run = { plan, early };
       // The header is rewritten once, with the first part's account (the only one, unless routes split the mail).
       const first = plan.parts[0]!;
@@ -77,7 +79,7 @@ async function deliverPart(part: Part, early: EarlyWork | undefined, prepared: P
   const queueing = { account, options, mailFrom, reversePath, recipients, spool: prepared.spool, ...(via === 'mda' ? { via } : {}) };
   if (account.queue === 'always') return { part, queued: await queueMail({ ...queueing, now: startedAt }, io, true) };
   const mailsize = prepared.spool.octets - prepared.spool.lines;
-  const attempt = via === 'mda' ? deliverLocalPart(part, prepared, io) : send(account, early!, reversePath, [...recipients], prepared, options);
+  const attempt = via === 'mda' ? deliverLocalPart(part, prepared, io) : send(account, early ?? startEarlyWork(account, options, io), reversePath, [...recipients], prepared, options);
   const outcome = await attempt.then(
     (result) => (result === undefined ? {} : { result }),
     (error: unknown) => ({ error }),
@@ -111,9 +113,16 @@ async function queueMail(request: EnqueueRequest, io: Stdio, flushNow: boolean):
   if (request.account.logfile !== null || request.account.syslog !== null) {
     await writeLogRecord(request.account, queueLogRecord(record, 'queued', request.account), io);
   }
-  if (flushNow) startBackgroundFlush(queueDirOf(request.account, io.env), request.options, io);
+  const dir = queueDirOf(request.account, io.env);
+  // One background flush per queue folder, however many parts went into it: it sends them all.
+  if (flushNow && !flushesStarted.has(dir)) {
+    flushesStarted.add(dir);
+    startBackgroundFlush(dir, request.options, io);
+  }
   return record;
 }
+
+const flushesStarted = new Set<string>();
 
 export function rewriteSettings(account: ReadyAccount, reversePath: string): RewriteSettings {
   return {
