@@ -47,7 +47,7 @@ export function pretendLines(input: PretendInput): PretendLine[] {
   notes.push(...choiceNotes(input.chosen));
   const lines: PretendLine[] = notes.map((text) => ({ kind: 'note', text }));
   const { account } = input.chosen;
-  const settings = [...connectionSettings(account), ...(mode === 'sendmail' ? mailSettings(account) : [])];
+  const settings = [...connectionSettings(account), ...oauth2Settings(account), ...(mode === 'sendmail' ? mailSettings(account) : [])];
   lines.push(...settings.map(([key, value]) => ({ kind: 'setting', key, value }) as const));
   if (mode === 'sendmail') {
     const text = `reading recipients from the command line${input.readRecipientsFromMail ? ' and the mail' : ''}`;
@@ -150,4 +150,22 @@ function authText(auth: AuthSetting): string {
   if (auth === 'off') return 'none';
   if (auth === 'on') return 'choose';
   return auth.toUpperCase();
+}
+
+// outbox's own OAuth2 settings (issue 16). Shown only when a provider is set,
+// so an msmtp account prints exactly what msmtp prints. The client secret is
+// `*` and its command `<redacted>`, as password and passwordeval; the token
+// store is never read here.
+function oauth2Settings(a: Account): Pair[] {
+  if (a.oauth2_provider === null) return [];
+  return [
+    ['oauth2_provider', a.oauth2_provider],
+    ['oauth2_client_id', text(a.oauth2_client_id)],
+    ['oauth2_client_secret', a.oauth2_client_secret === null ? NOT_SET : '*'],
+    ['oauth2_client_secret_eval', a.oauth2_client_secret_eval === null ? NOT_SET : REDACTED],
+    ['oauth2_auth_endpoint', text(a.oauth2_auth_endpoint)],
+    ['oauth2_token_endpoint', text(a.oauth2_token_endpoint)],
+    ['oauth2_device_endpoint', text(a.oauth2_device_endpoint)],
+    ['oauth2_scope', text(a.oauth2_scope)],
+  ];
 }
