@@ -69,7 +69,9 @@ export type ErrorCode =
   /** The TLS handshake failed: no common protocol version or cipher, a peer that does not speak TLS, an alert. */
   | 'E_TLS_HANDSHAKE'
   /** No queued mail has the id given (--queue-remove). */
-  | 'E_NOT_QUEUED';
+  | 'E_NOT_QUEUED'
+  /** OAuth2: no stored token, or the authorisation server refused ours (invalid_grant): `outbox oauth2 login` is needed. */
+  | 'E_OAUTH2_LOGIN';
 
 export interface OutboxErrorOptions {
   transient?: boolean;
