@@ -30,7 +30,12 @@ function base64url(bytes: Buffer): string {
 /** RFC 7636 §4.1: 32 random octets as base64url, 43 characters; §4.2: the challenge is BASE64URL(SHA256(verifier)). */
 export function makePkce(random: (n: number) => Buffer = randomBytes): Pkce {
   const verifier = base64url(random(32));
-  return { verifier, challenge: base64url(createHash('sha256').update(verifier, 'ascii').digest()) };
+  return { verifier, challenge: pkceChallenge(verifier) };
+}
+
+/** RFC 7636 §4.2, S256. */
+export function pkceChallenge(verifier: string): string {
+  return base64url(createHash('sha256').update(verifier, 'ascii').digest());
 }
 
 export function makeState(random: (n: number) => Buffer = randomBytes): string {
