@@ -50,7 +50,8 @@ beforeEach(async () => {
   outputs = {};
 });
 afterEach(async () => {
-  // Whatever a test did, nothing it printed holds a token or the client secret.
+  // Whatever a test did, nothing it printed or logged holds a token or the client secret.
+  if (existsSync(join(home, 'mail.log'))) outputs['log file'] = readFileSync(join(home, 'mail.log'), 'utf8');
   expectNoSecret(outputs, [...auth.issuedAccessTokens, ...auth.issuedRefreshTokens, CLIENT_SECRET]);
   await smtp?.close();
   smtp = undefined;
@@ -74,6 +75,7 @@ function writeConfig(port: number, extra: string[] = []): void {
     'oauth2_provider custom', `oauth2_client_id ${CLIENT_ID}`, `oauth2_client_secret ${CLIENT_SECRET}`,
     `oauth2_auth_endpoint ${auth.url}/authorize`, `oauth2_token_endpoint ${auth.url}/token`,
     `oauth2_device_endpoint ${auth.url}/device`, `oauth2_scope ${SCOPE}`,
+    `logfile ${join(home, 'mail.log')}`,
     ...extra,
     '',
   ].join('\n'), { mode: 0o600 });
@@ -99,9 +101,13 @@ function record(name: string, result: CliResult): CliResult {
 
 /** `outbox oauth2 login`, with the test as the browser: GET the printed address, follow the redirect to the listener. */
 function login(args: string[] = [], browser = true): Promise<CliResult & { page?: number }> {
+  return loginWith(env(), args, browser);
+}
+
+function loginWith(environment: NodeJS.ProcessEnv, args: string[] = [], browser = true): Promise<CliResult & { page?: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [OUTBOX, 'oauth2', 'login', '-C', config, ...args, 'work'], {
-      env: { PATH: process.env['PATH'], OUTBOX_SYSTEM_CONFIG: join(home, 'none'), ...env() },
+      env: { PATH: process.env['PATH'], OUTBOX_SYSTEM_CONFIG: join(home, 'none'), ...environment },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -311,6 +317,59 @@ describe('status and logout', () => {
     writeConfig(1, ['oauth2_token_endpoint http://auth.example.com/token']);
     const result = record('bad endpoint', await runOutbox(['oauth2', 'status', '-C', config], { env: env() }));
     expect(result.status).toBe(78);
-    expect(result.stderr).toContain(`${config}:17: invalid argument http://auth.example.com/token for command oauth2_token_endpoint`);
+    expect(result.stderr).toContain(`${config}:18: invalid argument http://auth.example.com/token for command oauth2_token_endpoint`);
+  });
+});
+
+describe('the keyring store (secret-tool)', () => {
+  /** A stand-in secret-tool: items are files named by their attributes; `fail` makes `store` refuse (no Secret Service). */
+  function fakeSecretTool(fail = false): string {
+    const bin = mkdtempSync(join(tmp, 'bin-'));
+    const items = join(bin, 'items');
+    writeFileSync(join(bin, 'secret-tool'), [
+      '#!/bin/sh',
+      `items='${items}'`,
+      'cmd=$1; shift',
+      '[ "$cmd" = store ] && shift',
+      'name=$(printf "%s_" "$@" | tr -c "A-Za-z0-9_.@-" "_")',
+      'mkdir -p "$items"',
+      'case $cmd in',
+      `  store) ${fail ? 'exit 1' : 'cat > "$items/$name"; echo "$@" > "$items/$name.args"'} ;;`,
+      '  lookup) [ -f "$items/$name" ] && cat "$items/$name" || exit 1 ;;',
+      '  clear) rm -f "$items/$name" ;;',
+      'esac',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    return bin;
+  }
+
+  const keyringEnv = (bin: string): NodeJS.ProcessEnv => ({ ...env(), OUTBOX_OAUTH2_STORE: undefined, PATH: `${bin}:${process.env['PATH']}` });
+
+  it('keeps the token in the keyring with msmtp-style attributes; send, status and logout find it there', async () => {
+    const bin = fakeSecretTool();
+    const server = await startSmtp();
+    writeConfig(server.port);
+    const result = await loginWith(keyringEnv(bin));
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('the token is in the keyring');
+    expect(existsSync(join(home, 'state', 'outbox', 'oauth2'))).toBe(false);
+    const items = readdirSync(join(bin, 'items'));
+    expect(items.filter((f) => f.endsWith('.args')).map((f) => readFileSync(join(bin, 'items', f), 'utf8').trim()))
+      .toEqual([`host localhost service oauth2 user ${USER}`]);
+    const sent = record('send', await runOutbox(['-C', config, '-a', 'work', USER], { input: MAIL, env: keyringEnv(bin) }));
+    expect(sent.status, sent.stderr).toBe(0);
+    const shown = record('status', await runOutbox(['oauth2', 'status', '-C', config], { env: keyringEnv(bin) }));
+    expect(shown.stdout).toContain('store keyring');
+    const out = record('logout', await runOutbox(['oauth2', 'logout', '-C', config, 'work'], { env: keyringEnv(bin) }));
+    expect(out.stderr).toContain('token removed (keyring)');
+  });
+
+  it('falls back to the file when the keyring refuses to store', async () => {
+    const bin = fakeSecretTool(true);
+    writeConfig(1);
+    const result = await loginWith(keyringEnv(bin));
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain('the token is in the token file');
+    expect(tokenFile().refresh_token).toBe(auth.issuedRefreshTokens[0]);
   });
 });
