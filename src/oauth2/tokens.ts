@@ -8,6 +8,7 @@
  * token inside the SASL exchange (revoked early, a clock that is off): it
  * refreshes whatever the stored expiry says.
  */
+import { OutboxError } from '../errors.js';
 import type { OAuth2Client } from './client.js';
 import { loginNeeded } from './client.js';
 import { loadToken, saveToken } from './store.js';
@@ -46,10 +47,32 @@ export async function accessTokenFor(client: OAuth2Client, deps: TokenDeps): Pro
   let record = found.record;
   const store: StoreName = found.store;
   const refresh = async (): Promise<string> => {
-    record = await refreshAccessToken(client, record, deps.post, deps.now);
+    try {
+      record = await refreshAccessToken(client, record, deps.post, deps.now);
+    } catch (error) {
+      const newer = await newerRecord(client, deps, record, error);
+      if (newer === undefined) throw error;
+      record = newer;
+      if (!needsRefresh(record, deps.now())) return record.accessToken;
+      record = await refreshAccessToken(client, record, deps.post, deps.now);
+    }
     await saveToken(deps.stores, client.key, record, store);
     return record.accessToken;
   };
   const token = needsRefresh(record, deps.now()) ? await refresh() : record.accessToken;
   return { token, refresh };
+}
+
+/**
+ * After a refused refresh: another outbox (a background flush, a second
+ * send) may have refreshed meanwhile, and a server that rotates refresh
+ * tokens then refuses the one we read. The stored record, when it holds a
+ * different refresh token for this client, is the one to use.
+ */
+async function newerRecord(client: OAuth2Client, deps: TokenDeps, used: TokenRecord, error: unknown): Promise<TokenRecord | undefined> {
+  if (!(error instanceof OutboxError) || error.code !== 'E_OAUTH2_LOGIN') return undefined;
+  const found = await loadToken(deps.stores, client.key);
+  if (found === undefined || !recordMatches(client, found.record)) return undefined;
+  const changed = found.record.refreshToken !== used.refreshToken || found.record.accessToken !== used.accessToken;
+  return changed ? found.record : undefined;
 }

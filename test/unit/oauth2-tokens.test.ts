@@ -128,6 +128,15 @@ describe('accessTokenFor', () => {
     expect(store.saved).toEqual([]);
   });
 
+  it('a refresh refused because another process rotated the token meanwhile uses what that process stored', async () => {
+    const post = endpoint({ status: 400, body: { error: 'invalid_grant' } });
+    const store = memoryStore(record({ expiresAt: NOW }));
+    const racing: TokenStore = { ...store, load: async () => (post.forms.length === 0 ? record({ expiresAt: NOW }) : record({ accessToken: 'at-other', refreshToken: 'rt-other' })) };
+    const access = await accessTokenFor(CLIENT, { stores: [racing], post, now: () => NOW });
+    expect(access.token).toBe('at-other');
+    expect(post.forms).toHaveLength(1);
+  });
+
   it('invalid_client is a configuration error (78) that names no secret', async () => {
     const post = endpoint({ status: 401, body: { error: 'invalid_client' } });
     const error = await failure(accessTokenFor(CLIENT, { stores: [memoryStore(record({ expiresAt: NOW }))], post, now: () => NOW }));
