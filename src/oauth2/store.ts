@@ -9,6 +9,7 @@
  * where the next run looks first.
  */
 import { findProgram } from '../config/system.js';
+import { OutboxError } from '../errors.js';
 import { fileStore, tokenFolder } from './file-store.js';
 import { keyringStore, secretToolRunner } from './keyring-store.js';
 import type { StoreName, TokenKey, TokenRecord, TokenStore } from './token-record.js';
@@ -17,12 +18,16 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** The stores to use, best first. */
 export function openTokenStores(env: Env, home: string): TokenStore[] {
-  const choice = env['OUTBOX_OAUTH2_STORE'];
+  const choice = env['OUTBOX_OAUTH2_STORE'] || undefined;
+  if (choice !== undefined && choice !== 'file' && choice !== 'keyring') {
+    throw new OutboxError('E_CONFIG', `OUTBOX_OAUTH2_STORE must be file or keyring, not ${JSON.stringify(choice)}`);
+  }
   const file = fileStore(tokenFolder(env, home));
   const program = choice === 'file' ? undefined : findProgram('secret-tool', env);
   const keyring = program === undefined ? [] : [keyringStore(secretToolRunner(program))];
-  if (choice === 'keyring') return keyring;
-  return [...keyring, file];
+  if (choice !== 'keyring') return [...keyring, file];
+  if (keyring.length === 0) throw new OutboxError('E_CONFIG', 'OUTBOX_OAUTH2_STORE=keyring, but secret-tool is not on the PATH');
+  return keyring;
 }
 
 export interface FoundToken {
@@ -45,7 +50,7 @@ export async function loadToken(stores: readonly TokenStore[], key: TokenKey): P
  */
 export async function saveToken(stores: readonly TokenStore[], key: TokenKey, record: TokenRecord, preferred?: StoreName): Promise<StoreName> {
   const ordered = preferred === undefined ? stores : [...stores.filter((s) => s.name === preferred), ...stores.filter((s) => s.name !== preferred)];
-  let failure: unknown = new Error('no token store');
+  let failure: unknown = new OutboxError('E_CONFIG', 'no token store');
   for (const store of ordered) {
     try {
       await store.save(key, record);

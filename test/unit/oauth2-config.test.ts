@@ -22,6 +22,7 @@ import { OutboxError } from '../../src/errors.js';
 import { clientOf, resolveClient } from '../../src/oauth2/client.js';
 import { fileNameFor, fileStore, tokenFolder } from '../../src/oauth2/file-store.js';
 import { keyringStore, type SecretTool } from '../../src/oauth2/keyring-store.js';
+import { openTokenStores } from '../../src/oauth2/store.js';
 import type { TokenRecord } from '../../src/oauth2/token-record.js';
 import { chooseMechanism } from '../../src/sasl/choose.js';
 import type { SaslSession } from '../../src/sasl/mechanism.js';
@@ -159,6 +160,13 @@ describe('the SASL retry\'s test (tokenRejected)', () => {
 describe('the token stores', () => {
   const record: TokenRecord = { accessToken: 'at', expiresAt: 1000, refreshToken: 'rt', scope: 's', clientId: 'c', tokenEndpoint: 'https://t/' };
   const key = { host: 'smtp.example', user: '../a/b@example' };
+
+  it('OUTBOX_OAUTH2_STORE chooses the store; a keyring without secret-tool or an unknown value is a configuration error', () => {
+    expect(openTokenStores({ OUTBOX_OAUTH2_STORE: 'file', PATH: '/nonexistent' }, HOME).map((s) => s.name)).toEqual(['file']);
+    expect(openTokenStores({ PATH: '/nonexistent' }, HOME).map((s) => s.name)).toEqual(['file']);
+    expect(() => openTokenStores({ OUTBOX_OAUTH2_STORE: 'keyring', PATH: '/nonexistent' }, HOME)).toThrow('secret-tool is not on the PATH');
+    expect(() => openTokenStores({ OUTBOX_OAUTH2_STORE: 'vault' }, HOME)).toThrow('must be file or keyring');
+  });
 
   it('the folder follows XDG_STATE_HOME when it is absolute', () => {
     expect(tokenFolder({ XDG_STATE_HOME: '/s' }, HOME)).toBe('/s/outbox/oauth2');
