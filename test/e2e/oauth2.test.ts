@@ -230,6 +230,8 @@ describe('refresh', () => {
     const attempts = server.sessions[0]!.auth;
     expect(attempts.map((a) => a.outcome)).toEqual(['failure', 'success']);
     expect(attempts[1]!.oauth?.fields['auth']).toBe(`Bearer ${auth.issuedAccessTokens[1]}`);
+    // Both AUTHs before any MAIL: the refused one was not pipelined with the envelope.
+    expect(server.sessions[0]!.commands.map((c) => c.split(/[ :]/)[0])).toEqual(['EHLO', 'AUTH', 'AUTH', 'MAIL', 'RCPT', 'DATA', 'QUIT']);
     expect(auth.tokenRequests.map((r) => r.grantType)).toEqual(['authorization_code', 'refresh_token']);
     expect(server.mails).toHaveLength(1);
     expect(server.sessions[0]!.violations).toEqual([]);
