@@ -10,7 +10,7 @@
  * measure time. Nothing here logs or echoes a password.
  */
 import { serverExchange, type SaslServerExchange, type SaslServerStep } from '../sasl/server.js';
-import type { ReplySpec } from './reply.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
 import type { ServerAuth } from './server-config.js';
 
 export const FIRST_FAILURE_DELAY_MS = 1000;

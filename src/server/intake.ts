@@ -11,7 +11,7 @@ import type { CommandReader } from './command-reader.js';
 import { LOCAL_ERROR, lmtpReply, smtpReply } from './delivery-reply.js';
 import { TOO_BIG } from './extensions.js';
 import { protocolWord, receivedField, receivedId } from './received.js';
-import { formatSpec, type ReplySpec } from './reply.js';
+import { formatSpec, type ReplySpec } from '../smtp/reply-format.js';
 import type { SessionOptions, Transaction } from './session-options.js';
 
 /** What the intake needs of its session. */

@@ -29,10 +29,10 @@ import type { Backend, BackendSession, ConnectionInfo } from './backend.js';
 import { CommandReader, type ReaderEvent } from './command-reader.js';
 import { LOCAL_ERROR } from './delivery-reply.js';
 import { parseMailArgument, parseRcptArgument, type EnvelopeRefusal } from './envelope-command.js';
-import { isDomainOrLiteral } from './envelope-syntax.js';
+import { isDomainOrLiteral } from '../smtp/syntax.js';
 import { advertisedExtensions, type Offer } from './extensions.js';
 import { Intake } from './intake.js';
-import { formatReply, formatSpec, replyLines, type ReplySpec } from './reply.js';
+import { formatReply, formatSpec, replyLines, type ReplySpec } from '../smtp/reply-format.js';
 import type { SessionOptions } from './session-options.js';
 
 export { SESSION_DEFAULTS, type SessionOptions } from './session-options.js';

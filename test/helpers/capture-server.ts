@@ -14,12 +14,12 @@ import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { ServerProtocol } from '../../src/server/backend.js';
 import { CaptureBackend, readCapturedMessages, type CapturedMessage } from './capture-backend.js';
-import type { ReplySpec } from '../../src/server/reply.js';
+import type { ReplySpec } from '../../src/smtp/reply-format.js';
 import { listenForSessions } from '../../src/server/server.js';
 import { SESSION_DEFAULTS, type SessionOptions } from '../../src/server/session.js';
 
 export type { CapturedMessage } from './capture-backend.js';
-export type { ReplySpec } from '../../src/server/reply.js';
+export type { ReplySpec } from '../../src/smtp/reply-format.js';
 
 export interface CaptureServerOptions {
   /** Address to listen on; default 127.0.0.1. */

@@ -368,7 +368,7 @@ describe('Python smtplib → outbox serve', () => {
  */
 const KNOWN_DIFFERENCES: Record<string, { readonly why: string; readonly output: RegExp }> = {
   // None. test-header-handling.sh sends RCPT TO:<to4> (no domain): outbox serve takes a local user
-  // as msmtpd does (src/server/envelope-syntax.ts, allowLocalPart), so the whole suite passes.
+  // as msmtpd does (src/smtp/syntax.ts, allowLocalPart), so the whole suite passes.
 };
 
 const SUITE = join(setup.dir, 'msmtp-suite');
