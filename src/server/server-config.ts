@@ -46,6 +46,14 @@ export interface ServerConfig {
   readonly auth?: ServerAuth;
   /** The listening address is loopback: AUTH with a readable password is allowed without TLS. */
   readonly loopback: boolean;
+  /**
+   * The longest wait for a backend's MAIL, RCPT, open, write, reset, logout
+   * or abort hook and for `auth.verify`; then 451 4.3.0 (454 4.7.0 for
+   * AUTH) and the session goes on. Default 60 s (server/deadline.ts).
+   */
+  readonly hookTimeoutMs?: number;
+  /** The longest wait for a message's commit, then 451 4.3.0; default 11 minutes, above the backends' own limits. */
+  readonly commitTimeoutMs?: number;
   readonly onLog?: (event: ServerLogEvent) => void;
 }
 

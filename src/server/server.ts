@@ -89,6 +89,8 @@ function sessionOptions(config: ServerConfig, tls: SessionOptions['tls']): Sessi
     auth: config.auth,
     loopback: config.loopback,
     received: true,
+    hookTimeoutMs: config.hookTimeoutMs,
+    commitTimeoutMs: config.commitTimeoutMs,
     onLog: config.onLog,
   };
 }

@@ -38,6 +38,10 @@ export interface SessionOptions {
   readonly sleep?: Sleep | undefined;
   /** The clock of the Received field (tests pass a fixed one). */
   readonly now?: (() => Date) | undefined;
+  /** The longest wait for a backend hook or the password check (deadline.ts); default 60 s. */
+  readonly hookTimeoutMs?: number | undefined;
+  /** The longest wait for a message's commit; default 11 minutes, a backstop above the backends' own limits. */
+  readonly commitTimeoutMs?: number | undefined;
   readonly onLog?: ((event: ServerLogEvent) => void) | undefined;
 }
 
