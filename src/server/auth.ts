@@ -11,7 +11,7 @@
  * (deadline.ts) is a temporary failure, 454, without the wait: it said
  * nothing about the password. Nothing here logs or echoes a password.
  */
-import { serverExchange, type SaslServerExchange, type SaslServerStep } from '../sasl/server.js';
+import { serverExchange, type SaslServerExchange, type SaslServerStep, type ScramCredentials } from '../sasl/server.js';
 import type { ReplySpec } from '../smtp/reply-format.js';
 import { DEFAULT_HOOK_TIMEOUT_MS, TIMED_OUT, within } from './deadline.js';
 import type { ServerAuth } from './server-config.js';
@@ -65,7 +65,7 @@ export class Authenticator {
 
   /** Undefined when `mechanism` is not offered (the caller answers 504). */
   async begin(mechanism: string, initialResponse: string | undefined): Promise<AuthOutcome | undefined> {
-    const exchange = serverExchange(mechanism);
+    const exchange = serverExchange(mechanism, { scram: this.auth.scram !== undefined });
     if (!exchange) return undefined;
     this.exchange = exchange;
     return this.step(exchange.start(initialResponse));
@@ -89,9 +89,12 @@ export class Authenticator {
 
   private async step(step: SaslServerStep): Promise<AuthOutcome> {
     if (step.kind === 'challenge') return { kind: 'continue', challenge: step.challenge };
+    if (step.kind === 'lookup') return this.lookup(step);
     this.exchange = undefined;
     if (step.kind === 'cancelled') return { kind: 'failure', reply: CANCELLED };
     if (step.kind === 'malformed') return this.fail(step.why === 'base64' ? BAD_BASE64 : BAD_MESSAGE);
+    if (step.kind === 'authenticated') return { kind: 'success', user: step.user };
+    if (step.kind === 'refused') return this.fail(AUTH_FAILED, step.user);
     let good: boolean | typeof TIMED_OUT;
     try {
       good = await within(this.verifyTimeoutMs, () => this.auth.verify(step.user, step.password));
@@ -102,6 +105,21 @@ export class Authenticator {
     if (good === TIMED_OUT) return { kind: 'failure', reply: TEMPORARY_FAILURE, user: step.user };
     if (good) return { kind: 'success', user: step.user };
     return this.fail(AUTH_FAILED, step.user);
+  }
+
+  /** SCRAM's stored keys for the user, bounded like `verify()`; the exchange goes on with them. */
+  private async lookup(step: Extract<SaslServerStep, { kind: 'lookup' }>): Promise<AuthOutcome> {
+    let found: ScramCredentials | undefined | typeof TIMED_OUT;
+    try {
+      found = await within(this.verifyTimeoutMs, () => this.auth.scram!(step.user));
+    } catch {
+      found = TIMED_OUT;
+    }
+    if (found === TIMED_OUT) {
+      this.exchange = undefined;
+      return { kind: 'failure', reply: TEMPORARY_FAILURE, user: step.user };
+    }
+    return this.step(step.resume(found));
   }
 
   private async fail(reply: ReplySpec, user?: string): Promise<AuthOutcome> {

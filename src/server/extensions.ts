@@ -23,6 +23,8 @@ export interface Offer {
   readonly startTls: boolean;
   /** AUTH PLAIN LOGIN (RFC 4954): configured, and the session may use it now. */
   readonly auth: boolean;
+  /** What AUTH offers, strongest first; default PLAIN LOGIN. */
+  readonly authMechanisms?: readonly string[];
 }
 
 /** The EHLO/LHLO keywords after the first line. */
@@ -35,7 +37,7 @@ export function advertisedExtensions(offer: Offer): string[] {
     'CHUNKING',
     'DSN',
     ...(offer.startTls ? ['STARTTLS'] : []),
-    ...(offer.auth ? ['AUTH PLAIN LOGIN'] : []),
+    ...(offer.auth ? [`AUTH ${(offer.authMechanisms ?? ['PLAIN', 'LOGIN']).join(' ')}`] : []),
   ];
 }
 

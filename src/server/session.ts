@@ -19,6 +19,7 @@
  * command injection defence), and after `tlsStarted()` forgets the hello,
  * the transaction and any AUTH, as §4.2 asks.
  */
+import { serverMechanisms } from '../sasl/server.js';
 import { Authenticator, AUTH_SUCCEEDED, type AuthOutcome } from './auth.js';
 import type { Backend, ConnectionInfo } from './backend.js';
 import { CommandReader, type ReaderEvent } from './command-reader.js';
@@ -226,6 +227,7 @@ export class Session {
       full,
       startTls: full && this.options.tls === 'starttls' && !this.secure,
       auth: this.authenticator !== undefined && this.authAllowed(),
+      authMechanisms: serverMechanisms(this.options.auth?.scram !== undefined),
     };
   }
 
