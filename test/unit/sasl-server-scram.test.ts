@@ -79,7 +79,7 @@ describe('SCRAM-SHA-256, server side', () => {
     const client = scramSha256.start({ user: 'ann,=x', secret: 'pässword' });
     const server = serverExchange('scram-sha-256', { scram: true })!;
     const stored = scramCredentials('pässword')!;
-    const first = resume(server.start(Buffer.from(client.initialResponse!()).toString('base64')), stored, 'ann,=x');
+    const first = resume(server.start(Buffer.from(client.initialResponse()!).toString('base64')), stored, 'ann,=x');
     const final = client.respond(Buffer.from((first as { challenge: string }).challenge, 'base64'));
     const verdict = server.respond(Buffer.from(final).toString('base64'));
     expect(verdict.kind).toBe('challenge');

@@ -197,7 +197,7 @@ describe('AUTH SCRAM-SHA-256 in the session', () => {
   /** Runs outbox's own client through the session; the session's last reply. */
   async function exchange(say: (text: string) => Promise<string>, password: string): Promise<string> {
     const client = scramSha256.start({ user: 'ann', secret: password });
-    let reply = await say(`AUTH SCRAM-SHA-256 ${Buffer.from(client.initialResponse!()).toString('base64')}\r\n`);
+    let reply = await say(`AUTH SCRAM-SHA-256 ${Buffer.from(client.initialResponse()!).toString('base64')}\r\n`);
     for (let round = 0; round < 3 && reply.startsWith('334 '); round++) {
       const response = client.respond(Buffer.from(reply.slice(4, -2), 'base64'));
       reply = await say(`${response.length ? Buffer.from(response).toString('base64') : ''}\r\n`);
