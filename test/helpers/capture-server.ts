@@ -9,6 +9,10 @@
  * (nodemailer, swaks, msmtp, Postfix: test/e2e/serve*.test.ts and
  * test/interop/), and the client against independent servers too
  * (smtp-server, Postfix, Dovecot), so neither is tested only against itself.
+ * The session core writes its replies and reads paths and parameters with
+ * src/smtp's vocabulary (reply-format.ts, syntax.ts), which the client uses
+ * only for its parameter syntax, never to read replies: those two sides are
+ * tied by a round-trip property test and by the independent servers above.
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
