@@ -11,6 +11,7 @@ import {
   type AccountSettings,
   chooseAccount,
   commandLineAccount,
+  fallbackChain,
   expandAccount,
   homeDirectory,
   loadConfiguration,
@@ -28,6 +29,8 @@ import type { CliOptions } from './options.js';
 export interface ChoiceForRun {
   readonly files: readonly ConfigFileReport[];
   readonly chosen: ChosenAccount;
+  /** The fail-over chain after the chosen account (`fallback_account`, issue 16), each checked; none with --host. */
+  readonly fallbacks: readonly ReadyAccount[];
 }
 
 /** Reads the files (unless --host) and chooses the account; `mailFrom` is the From read for --read-envelope-from. */
@@ -39,10 +42,11 @@ export function chooseForRun(options: CliOptions, env: NodeJS.ProcessEnv, mailFr
   const envelopeFrom = options.readEnvelopeFrom ? mailFrom : envelopeFromArgument(options.from);
   const sendmail = options.mode === 'sendmail';
   if (options.host !== undefined) {
-    return { files: [], chosen: commandLineAccount({ envelopeFrom, commandLine, sendmail }) };
+    return { files: [], chosen: commandLineAccount({ envelopeFrom, commandLine, sendmail }), fallbacks: [] };
   }
   const config = loadConfiguration({ ...systemLoadRequest(options.file), env });
-  return { files: config.files, chosen: chooseAccount(config, { account: options.account, envelopeFrom, commandLine, env, sendmail }) };
+  const chosen = chooseAccount(config, { account: options.account, envelopeFrom, commandLine, env, sendmail });
+  return { files: config.files, chosen, fallbacks: fallbackChain(config.accounts, chosen.account) };
 }
 
 /** The account with `%U %H %C %M` (and `%F`, the mail's From, when known) substituted, as msmtp does in sendmail mode. */

@@ -14,7 +14,7 @@ import type { Stdio } from './stdio.js';
 
 export async function runPretend(options: CliOptions, io: Stdio): Promise<number> {
   const fromMail = options.readEnvelopeFrom ? await mailFromOf(io.stdin) : undefined;
-  const { files, chosen } = chooseForRun(options, io.env, fromMail);
+  const { files, chosen, fallbacks } = chooseForRun(options, io.env, fromMail);
   const mailFrom = options.readEnvelopeFrom ? fromMail : needsMailFrom(chosen.account) ? await mailFromOf(io.stdin) : undefined;
   const account = options.mode === 'sendmail' ? await expandForRun(chosen, io.env, mailFrom) : chosen.account;
   io.writeOut(renderPretend(pretendLines({
@@ -25,6 +25,7 @@ export async function runPretend(options: CliOptions, io: Stdio): Promise<number
     // msmtp prints "(null)" and goes on: --pretend needs no sender.
     ...(options.readEnvelopeFrom ? { extractedEnvelopeFrom: fromMail ?? '(none)' } : {}),
     ...(options.rmqs !== undefined ? { rmqsArgument: options.rmqs } : {}),
+    fallbacks: fallbacks.map((account) => account.name),
   })));
   return EX_OK;
 }

@@ -146,6 +146,12 @@ export interface Settings {
   readonly oauth2_device_endpoint: string | null;
   /** Space-separated scopes (RFC 6749 §3.3); `null`: the provider's. */
   readonly oauth2_scope: string | null;
+  // --- outbox's own: fail-over (issue 16); kept together at the end for easy merges. ---
+  /**
+   * The account to send through when this one cannot be reached or fails
+   * temporarily before the mail is accepted (see config/fallback.ts); `null`: none.
+   */
+  readonly fallback_account: string | null;
 }
 
 /** outbox's own `oauth2_provider`: the providers whose endpoints are built in, or `custom`. */
@@ -234,6 +240,8 @@ export const DEFAULT_SETTINGS: Settings = {
   oauth2_token_endpoint: null,
   oauth2_device_endpoint: null,
   oauth2_scope: null,
+  // outbox's own: fail-over (issue 16).
+  fallback_account: null,
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as readonly (keyof Settings)[];

@@ -16,6 +16,7 @@
  * user's execute bit), unless the effective user is root.
  */
 import { OutboxError, strerror } from '../errors.js';
+import { checkFallbackChains } from './fallback.js';
 import { errorAt } from './location.js';
 import { parseConfigFile, type AccountDefinition, type ParsedFile } from './parser.js';
 import type { CommandRunner } from './shell.js';
@@ -66,10 +67,10 @@ export function loadConfiguration(request: LoadRequest): Configuration {
   const userAccounts = user.parsed?.accounts ?? [];
   const userNames = new Set(userAccounts.map((a) => a.name));
   const systemAccounts = (system.parsed?.accounts ?? []).filter((a) => !userNames.has(a.name));
-  return {
-    files: [system.report, user.report],
-    accounts: [...userAccounts, ...systemAccounts],
-  };
+  const accounts = [...userAccounts, ...systemAccounts];
+  // Fail-over chains (issue 16) may cross from the user file into the system file, so they are checked on the whole list.
+  checkFallbackChains(accounts);
+  return { files: [system.report, user.report], accounts };
 }
 
 export function systemConfigPath(env: Readonly<Record<string, string | undefined>>): string {

@@ -9,6 +9,7 @@
  * written. msmtp prints the command. `--debug` prints these same lines.
  */
 import { dsnNotifyParameter, dsnReturnParameter, type Account, type AuthSetting } from './account.js';
+import { describeChain } from './fallback.js';
 import type { ConfigFileReport } from './files.js';
 import type { ChosenAccount } from './select.js';
 
@@ -31,6 +32,8 @@ export interface PretendInput {
   readonly readRecipientsFromMail?: boolean | undefined;
   /** `--rmqs=ARG`. */
   readonly rmqsArgument?: string | undefined;
+  /** outbox's own (issue 16): the names of the fail-over chain after the chosen account, in order. */
+  readonly fallbacks?: readonly string[] | undefined;
 }
 
 const NOT_SET = '(not set)';
@@ -47,7 +50,7 @@ export function pretendLines(input: PretendInput): PretendLine[] {
   notes.push(...choiceNotes(input.chosen));
   const lines: PretendLine[] = notes.map((text) => ({ kind: 'note', text }));
   const { account } = input.chosen;
-  const settings = [...connectionSettings(account), ...oauth2Settings(account), ...(mode === 'sendmail' ? mailSettings(account) : [])];
+  const settings = [...connectionSettings(account), ...oauth2Settings(account), ...(mode === 'sendmail' ? [...mailSettings(account), ...fallbackSettings(input)] : [])];
   lines.push(...settings.map(([key, value]) => ({ kind: 'setting', key, value }) as const));
   if (mode === 'sendmail') {
     const text = `reading recipients from the command line${input.readRecipientsFromMail ? ' and the mail' : ''}`;
@@ -136,6 +139,15 @@ function mailSettings(a: Account): Pair[] {
     ['syslog', text(a.syslog)],
     ['aliases', text(a.aliases)],
   ];
+}
+
+/**
+ * outbox's own (issue 16): `fallback_account = b (→ c)`, only when there is a
+ * chain, so that the lines msmtp also prints stay exactly msmtp's.
+ */
+function fallbackSettings(input: PretendInput): Pair[] {
+  const names = input.fallbacks ?? [];
+  return names.length === 0 ? [] : [['fallback_account', describeChain(names)]];
 }
 
 function text(value: string | null): string {
