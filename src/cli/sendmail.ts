@@ -25,6 +25,7 @@ import { queueLogRecord } from './queue-log.js';
 import type { CliOptions } from './options.js';
 import { authSetupFor, dsnRequest, sessionOptionsFor } from './session-options.js';
 import { logMail, writeLogRecord } from './mail-log.js';
+import { laterLinks, newChainReport, tryChain, type ChainReport } from './fallback-send.js';
 import type { Stdio } from './stdio.js';
 import { removeTempFilesOnExit } from './temp-cleanup.js';
 
@@ -35,6 +36,8 @@ interface Run {
   reversePath: string;
   files: readonly ConfigFileReport[];
   chosen: ChosenAccount;
+  /** The fail-over chain after the account (issue 16), expanded as the account is. */
+  fallbacks: readonly ReadyAccount[];
 }
 
 export async function runSendmail(options: CliOptions, io: Stdio): Promise<number> {
@@ -59,11 +62,12 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
     const queueing = { account, options, mailFrom: run!.mailFrom, reversePath, recipients, spool: prepared.spool };
     if (account.queue === 'always') return await queueMail({ ...queueing, now: startedAt }, io, true);
     const mailsize = prepared.spool.octets - prepared.spool.lines;
-    const outcome = await send(account, early!, reversePath, recipients, prepared, options).then(
+    const chain = newChainReport();
+    const outcome = await send(account, early!, reversePath, recipients, prepared, options, { fallbacks: run!.fallbacks, io, report: chain }).then(
       (result) => ({ result }),
       (error: unknown) => ({ error }),
     );
-    await logMail({ account, reversePath, recipients, mailsize, startedAt, ...outcome }, io);
+    await logMail({ account, reversePath, recipients, mailsize, startedAt, chain, ...outcome }, io);
     if ('error' in outcome) {
       // on_failure: what would exit 75 is queued instead, and the caller is told success.
       if (account.queue === 'on_failure' && outcome.error instanceof OutboxError && exitStatusFor(outcome.error) === EX_TEMPFAIL) {
@@ -90,10 +94,11 @@ async function queueMail(request: EnqueueRequest, io: Stdio, flushNow: boolean):
 /** The account, once the header is read: its From may choose the account (--read-envelope-from) or fill in `%F`. */
 async function accountFor(options: CliOptions, io: Stdio, info: HeaderInfo): Promise<Run> {
   const fromMail = options.readEnvelopeFrom ? requireMailFrom(envelopeFromHeader(info.original)) : undefined;
-  const { chosen, files } = chooseForRun(options, io.env, fromMail);
+  const { chosen, files, fallbacks } = chooseForRun(options, io.env, fromMail);
   const mailFrom = fromMail ?? (needsMailFrom(chosen.account) ? envelopeFromHeader(info.original) : undefined);
   const account = await expandForRun(chosen, io.env, mailFrom);
-  return { account, mailFrom, reversePath: nullPathFor(requireEnvelopeFrom(account)), files, chosen };
+  const expanded = await Promise.all(fallbacks.map((fallback) => expandForRun({ account: fallback, how: { kind: 'named' } }, io.env, mailFrom)));
+  return { account, mailFrom, reversePath: nullPathFor(requireEnvelopeFrom(account)), files, chosen, fallbacks: expanded };
 }
 
 /** --read-envelope-from and no From (or Resent-From): as msmtp, the envelope-from is missing (78), not a usage error. */
@@ -157,21 +162,29 @@ function startEarlyWork(account: ReadyAccount, options: CliOptions, io: Stdio): 
   return { auth, session };
 }
 
-async function send(account: ReadyAccount, early: EarlyWork, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions): Promise<DeliveryResult> {
-  const auth = await early.auth; // first, as before: a failing passwordeval is the error to report
-  const session = await early.session;
-  return deliver({
+/** The fail-over chain after the account, and where to report what it did (issue 16). */
+interface ChainPlan {
+  readonly fallbacks: readonly ReadyAccount[];
+  readonly io: Stdio;
+  readonly report: ChainReport;
+}
+
+async function send(account: ReadyAccount, early: EarlyWork, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, chain: ChainPlan): Promise<DeliveryResult> {
+  // The first link is the early work; each fallback's is made when it is reached. The envelope is the mail's, the same for each.
+  const links = [{ account, auth: () => early.auth, session: () => early.session }, ...laterLinks(chain.fallbacks, options, chain.io)];
+  const note = options.debug ? (line: string) => chain.io.writeOut(`${line}\n`) : undefined;
+  return tryChain(links, (session, auth) => deliver({
     session,
     ...(auth ? { auth } : {}),
     envelope: { reversePath, recipients, ...dsnRequest(account, options.envid) },
     message: prepared.spool.chunks(),
     facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },
-  });
+  }), chain.report, note);
 }
 
 /** msmtp's --debug starts with the settings it uses: what --pretend prints, secrets redacted there. */
 function debugSettings(run: Run, account: ReadyAccount, options: CliOptions): string {
-  return renderPretend(pretendLines({ files: run.files, chosen: { ...run.chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients }));
+  return renderPretend(pretendLines({ files: run.files, chosen: { ...run.chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients, fallbacks: run.fallbacks.map((f) => f.name) }));
 }
 
 /** `MAILER-DAEMON` (any case) is the null reverse-path, as in msmtp. */
