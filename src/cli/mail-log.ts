@@ -61,7 +61,7 @@ function logRecord(outcome: MailOutcome): LogRecord {
   const error = outcome.chain?.lastError ?? outcome.error;
   const reply = result?.finalReply ?? (error instanceof OutboxError ? error.reply : undefined);
   return {
-    ...accountLogFields(outcome.chain?.account ?? account),
+    ...accountLogFields(account),
     from: outcome.reversePath,
     recipients: outcome.recipients,
     ...(result ? { mailsize: outcome.mailsize } : {}),
@@ -77,11 +77,15 @@ function logRecord(outcome: MailOutcome): LogRecord {
   };
 }
 
-/** outbox's own fields (issue 16), only when the mail fell over: which account the line is about, and those before it. */
-function failoverFields(chain: ChainReport | undefined): Pick<LogRecord, 'account' | 'failover'> {
+/**
+ * outbox's own fields (issue 16), only when the mail fell over: which account
+ * the line is about (its host, TLS, auth and user), and those before it.
+ */
+export function failoverFields(chain: ChainReport | undefined): Partial<LogRecord> {
   if (!chain || chain.failures.length === 0 || !chain.account) return {};
   const failover = chain.failures.map(({ account, error }) => ({ account, errormsg: errorMessage(error), ...(error.reply ? { reply: error.reply } : {}) }));
-  return { account: chain.account.name, failover };
+  // host/socket and user are replaced, not merged: the first account's socket must not hide the fallback's host.
+  return { host: undefined, socket: undefined, user: undefined, ...accountLogFields(chain.account), account: chain.account.name, failover };
 }
 
 /** As msmtp: the server's reply is in smtpstatus/smtpmsg, so errormsg says only what failed. */
