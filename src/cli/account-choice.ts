@@ -46,7 +46,8 @@ export function chooseForRun(options: CliOptions, env: NodeJS.ProcessEnv, mailFr
   }
   const config = loadConfiguration({ ...systemLoadRequest(options.file), env });
   const chosen = chooseAccount(config, { account: options.account, envelopeFrom, commandLine, env, sendmail });
-  return { files: config.files, chosen, fallbacks: fallbackChain(config.accounts, chosen.account) };
+  // Only sending goes down the chain; --serverinfo and --rmqs talk to the chosen account alone.
+  return { files: config.files, chosen, fallbacks: sendmail ? fallbackChain(config.accounts, chosen.account) : [] };
 }
 
 /** The account with `%U %H %C %M` (and `%F`, the mail's From, when known) substituted, as msmtp does in sendmail mode. */

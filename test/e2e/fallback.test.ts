@@ -163,4 +163,15 @@ describe('configuration', () => {
     expect(result).toMatchObject({ status: 78, stderr: `outbox: ${file}:10: fallback_account: the chain a → b → a comes back to account a\n` });
     expect(delivering.connections()).toBe(0);
   });
+
+  it('checks each fallback before sending; --serverinfo talks to the chosen account alone', async () => {
+    await setUp();
+    const file = config({ a: `${at(delivering.port)}\nfallback_account b`, b: 'protocol lmtp\nhost 127.0.0.1' });
+    const result = await send(file);
+    expect(result).toMatchObject({ status: 78, stderr: `outbox: ${file}:12: account b: port not set\n` });
+    expect(delivering.connections()).toBe(0);
+    const info = await sandbox.run(['-C', file, '-a', 'a', '--serverinfo']);
+    expect(info).toMatchObject({ status: 0, stderr: '' });
+    expect(delivering.connections()).toBe(1);
+  });
 });
