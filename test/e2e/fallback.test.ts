@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestCertificates, startTlsServer, type LoopbackServer, type TestCertificates } from '../helpers/certs.js';
+import { makeTestCertificates, startPlainServer, startTlsServer, type LoopbackServer, type TestCertificates } from '../helpers/certs.js';
 import { normalReply, startFakeServer, type FakeReply, type FakeServer } from '../helpers/fake-server.js';
 import { closedPort, makeSandbox, startCounting, type CountingServer, type Sandbox } from '../helpers/queue.js';
 
@@ -92,6 +92,17 @@ describe('falls over to the next account', () => {
       expect(text).not.toContain(SECRET);
       expect(text).not.toContain(Buffer.from(`\0alice\0${SECRET}`).toString('base64'));
     }
+  });
+
+  it('when the connection is lost during the TLS handshake (a network failure, not a refused certificate)', async () => {
+    await setUp();
+    const dropping: LoopbackServer = await startPlainServer((socket) => socket.once('data', () => socket.destroy()));
+    stop.push(dropping);
+    const a = `host localhost\nport ${dropping.port}\ntls on\ntls_starttls off\ntls_trust_file ${certs.caFile}\nfallback_account b`;
+    const result = await send(config({ a, b: at(delivering.port) }));
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(await delivering.messages()).toHaveLength(1);
+    expect(log()).toMatch(/ account=b failover='a: TLS handshake with [^']*(reset or closed|closed the connection)[^']*' exitcode=EX_OK\n$/);
   });
 
   it('down the chain of three; the mail keeps the first account\'s envelope and header', async () => {
