@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCertificates, startPlainServer, startTlsServer, type LoopbackServer, type TestCertificates } from '../helpers/certs.js';
+import { startDnsServer } from '../helpers/dns-server.js';
 import { normalReply, startFakeServer, type FakeReply, type FakeServer } from '../helpers/fake-server.js';
 import { closedPort, makeSandbox, startCounting, type CountingServer, type Sandbox } from '../helpers/queue.js';
 
@@ -53,7 +54,8 @@ function config(accounts: Record<string, string>, logFormat = 'msmtp'): string {
 const logFile = () => join(sandbox.root, 'log');
 const log = () => readFileSync(logFile(), 'utf8');
 const at = (port: number, extra = '') => `host 127.0.0.1\nport ${port}${extra ? `\n${extra}` : ''}`;
-const send = (file: string, args: string[] = []) => sandbox.run(['-C', file, '-a', 'a', ...args, 'rcpt@example.net'], { input: MAIL, env: { OUTBOX_TLS_SESSION_CACHE: 'off' } });
+const send = (file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+  sandbox.run(['-C', file, '-a', 'a', ...args, 'rcpt@example.net'], { input: MAIL, env: { OUTBOX_TLS_SESSION_CACHE: 'off', ...env } });
 
 describe('falls over to the next account', () => {
   it('when the first cannot be reached: the second delivers, once, silently; the log names it', async () => {
@@ -103,6 +105,21 @@ describe('falls over to the next account', () => {
     expect(result).toMatchObject({ status: 0, stderr: '' });
     expect(await delivering.messages()).toHaveLength(1);
     expect(log()).toMatch(/ account=b failover='a: TLS handshake with [^']*(reset or closed|closed the connection)[^']*' exitcode=EX_OK\n$/);
+  });
+
+  it('when the host name does not resolve, or DNS cannot answer; a chain that ends in an unknown name after a temporary failure exits 75', async () => {
+    await setUp();
+    const dns = await startDnsServer({ 'gone.test': { rcode: 'NXDOMAIN' }, 'flaky.test': { rcode: 'SERVFAIL' }, 'up.test': { a: '127.0.0.1' } });
+    stop.push(dns);
+    const env = { OUTBOX_DNS_SERVER: dns.address };
+    const file = config({ a: `host gone.test\nport ${delivering.port}\nfallback_account b`, b: `host up.test\nport ${delivering.port}` });
+    expect(await send(file, [], env)).toMatchObject({ status: 0, stderr: '' });
+    expect(await delivering.messages()).toHaveLength(1);
+    const ends = config({ a: `host flaky.test\nport ${delivering.port}\nfallback_account b`, b: `host gone.test\nport ${delivering.port}` });
+    const failed = await send(ends, [], env);
+    expect(failed.status).toBe(75);
+    expect(failed.stderr).toMatch(/^outbox: account a: cannot locate host flaky\.test: temporary DNS failure .*; account b: cannot locate host gone\.test: name or service not known\n$/);
+    expect(delivering.connections()).toBe(1);
   });
 
   it('down the chain of three; the mail keeps the first account\'s envelope and header', async () => {
