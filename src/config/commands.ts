@@ -120,10 +120,6 @@ export const COMMANDS: Readonly<Record<string, CommandParser>> = {
   queue_lifetime: (a, c) => ({ queue_lifetime: duration(required(a, c), c) }),
   queue_bounce: (a, c) => ({ queue_bounce: onOff(a, c) }),
 
-  // --- outbox's own: fail-over (issue 16); kept together here for easy merges. ---
-  /** The next account of the chain; an empty argument unsets it (an account that must not inherit one from `defaults`). */
-  fallback_account: (a) => ({ fallback_account: optional(a) }),
-
   // Old spellings msmtp still accepts.
   connect_timeout: timeout,
   keepbcc: (a, c) => ({ remove_bcc_headers: !onOff(a, c) }),
@@ -143,6 +139,9 @@ export const COMMANDS: Readonly<Record<string, CommandParser>> = {
   oauth2_token_endpoint: (a, c) => ({ oauth2_token_endpoint: endpoint(a, c) }),
   oauth2_device_endpoint: (a, c) => ({ oauth2_device_endpoint: endpoint(a, c) }),
   oauth2_scope: (a) => ({ oauth2_scope: optional(a) }),
+  // --- outbox's own: fail-over (issue 16); kept together here for easy merges. ---
+  /** The next account of the chain; an empty argument unsets it (an account that must not inherit one from `defaults`). */
+  fallback_account: (a) => ({ fallback_account: optional(a) }),
 };
 
 /**
