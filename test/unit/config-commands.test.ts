@@ -234,13 +234,9 @@ describe('the command table', () => {
       dsn_notify dsn_return set_from_header set_date_header set_msgid_header set_to_header undisclosed_recipients
       remove_bcc_headers logfile logfile_time_format syslog aliases auto_from maildomain keepbcc tls_nocertcheck
       tls_nostarttls add_missing_from_header add_missing_date_header connect_timeout tls_force_sslv3
-<<<<<<< HEAD
       logfile_format queue queue_dir queue_lifetime queue_bounce
       oauth2_provider oauth2_client_id oauth2_client_secret oauth2_client_secret_eval oauth2_auth_endpoint
-      oauth2_token_endpoint oauth2_device_endpoint oauth2_scope`.split(/\s+/);
-=======
-      logfile_format queue queue_dir queue_lifetime queue_bounce fallback_account`.split(/\s+/);
->>>>>>> 149b40c (config: fallback_account NAME (issue 16): the chain resolved per account from its own lines, unknown names and loops refused at file:line when the files are read; --pretend's fallback_account line only when there is a chain)
+      oauth2_token_endpoint oauth2_device_endpoint oauth2_scope fallback_account`.split(/\s+/);
     expect(Object.keys(COMMANDS).sort()).toEqual([...commands].sort());
   });
 });
