@@ -51,6 +51,7 @@ const RULES: Readonly<Record<ErrorCode, Rule>> = {
   E_IO: 'never',
   E_BAD_DATA: 'never',
   E_NO_CREDENTIALS: 'never',
+  E_OAUTH2_LOGIN: 'never',
   E_NOT_SUPPORTED: 'never',
   // The mail's own fate.
   E_ENVELOPE_REJECTED: 'never',
