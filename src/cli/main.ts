@@ -26,6 +26,11 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       return await runOAuth2(argv.slice(1), io);
     }
     const outcome = parseCommandLine(argv);
+    if (outcome.kind === 'version') {
+      const { renderVersion, versionInfo } = await import('./version-info.js');
+      io.writeOut(renderVersion(versionInfo(outcome.request, io.env)));
+      return EX_OK;
+    }
     if (outcome.kind === 'printed') {
       io.writeOut(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
       return EX_OK;
