@@ -7,7 +7,6 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { OutboxError } from '../errors.js';
 import { ACCOUNT_OPTIONS, type GivenSetting } from './account-options.js';
 import { groupForHelp, helpOption, HELP_GROUPS } from './help-groups.js';
-import type { VersionRequest } from './version-info.js';
 
 export type Mode = 'sendmail' | 'serverinfo' | 'rmqs' | 'configure' | QueueMode;
 /** The queue's modes: -q/--queue-flush, --queue-run, -bp/--queue-list/mailq, --queue-remove. */
@@ -43,6 +42,14 @@ export interface CliOptions {
   readonly envid?: string;
   /** `--queue-remove`: the ids to remove (the words after the options). */
   readonly queueIds?: readonly string[];
+}
+
+/** What the command line said that changes --version's answer. */
+export interface VersionRequest {
+  /** `-C FILE`. */
+  readonly file?: string | undefined;
+  /** `--queue-dir DIR`. */
+  readonly queueDir?: string | undefined;
 }
 
 export type ParseOutcome =

@@ -8,16 +8,9 @@
  * Loaded only for `--version` (a dynamic import in main.ts).
  */
 import { expandTilde, homeDirectory, nodeFileSystem, systemConfigPath, userConfigPath } from '../config/index.js';
+import type { VersionRequest } from './options.js';
 import { defaultQueueDir } from './queue-dir.js';
 import { VERSION } from './version.js';
-
-/** What the command line said that changes the answer. */
-export interface VersionRequest {
-  /** `-C FILE`. */
-  readonly file?: string | undefined;
-  /** `--queue-dir DIR`. */
-  readonly queueDir?: string | undefined;
-}
 
 export interface VersionInfo {
   readonly version: string;
