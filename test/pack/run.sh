@@ -139,6 +139,8 @@ for page in "1 outbox" "1 outbox-serve" "5 outboxrc"; do
   set -- $page
   check "man -M $manpath $1 $2" bash -c 'MANPAGER=cat MANWIDTH=80 man -M "$1" "$2" "$3" | grep -q "^NAME"' _ "$manpath" "$1" "$2"
 done
+check "man outbox, with only PATH to go by, finds the installed page" \
+  bash -c 'found=$(env -u MANPATH man -w outbox) && [ "$(readlink -f "$found")" = "$(readlink -f "$1/man1/outbox.1")" ] || { echo "found: $found"; exit 1; }' _ "$manpath"
 check "man outbox documents the exit statuses" bash -c 'MANPAGER=cat man -M "$1" outbox | grep -q "EX_TEMPFAIL"' _ "$manpath"
 check "the bash completion loads and completes from the installed package" \
   bash -c 'source "$1"; COMP_WORDS=(outbox --queue-r); COMP_CWORD=1; _outbox; [ "${COMPREPLY[*]}" = "--queue-run --queue-remove" ]' _ "$prefix/lib/node_modules/outbox/dist/completion/outbox.bash"
