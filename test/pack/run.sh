@@ -75,7 +75,8 @@ else
   not_ok "npm install -g of the tarball" "$(tail -n 20 "$tmp/install.log")"
   finish
 fi
-check "the install printed no warning (install scripts, engines, peers …)" bash -c '! grep -iE "warn" "$1"' _ "$tmp/install.log"
+# Any warning fails (install scripts, engines, deprecations …) but the registry's network retries, which say nothing about the package.
+check "the install printed no warning" bash -c '! grep -iE "warn" "$1" | grep -viE "fetch|retry|ECONNRESET|ETIMEDOUT|EAI_AGAIN"' _ "$tmp/install.log"
 check "the installed package.json has no install-time script (prepare is stripped at pack time)" \
   node -e 'const s = require(process.argv[1]).scripts ?? {}; for (const k of ["preinstall", "install", "postinstall", "prepare"]) if (s[k]) { console.log(k); process.exit(1); }' "$prefix/lib/node_modules/outbox/package.json"
 

@@ -75,6 +75,14 @@ describe('outbox(1) and outbox-serve(1): options, statuses, environment', () => 
     expect(read.size).toBeGreaterThan(10);
   });
 
+  it("names in its synopsis every subcommand main.ts dispatches (outbox serve, and those to come)", () => {
+    const main = readFileSync(join(SRC, 'cli/main.ts'), 'utf8');
+    const subcommands = [...main.matchAll(/argv\[0\] === '([a-z0-9-]+)'/g)].map((match) => match[1]!);
+    expect(subcommands).toContain('serve');
+    const synopsis = roffToText(generatedFiles().get('man/outbox.1')!.split('.SH "DESCRIPTION"')[0]!);
+    expect(subcommands.filter((name) => !synopsis.includes(`\noutbox ${name} `))).toEqual([]);
+  });
+
   it('every tagged paragraph of every page has text', () => {
     for (const [path, content] of generatedFiles()) {
       if (!path.startsWith('man/')) continue;
