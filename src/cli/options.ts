@@ -153,7 +153,7 @@ export function buildProgram(print: (text: string) => void = () => {}): Command 
     .option('-q, --queue-flush', 'send every queued mail now')
     .option('--queue-run', 'send the queued mails that are due')
     .option('--queue-list', 'list the queue (also -bp, or as mailq)')
-    .option('--queue-remove', 'remove the mails whose ids follow');
+    .option('--queue-remove', 'remove queued mails by id, no bounce');
   for (const { flags, description } of ACCOUNT_OPTIONS) program.addOption(new Option(flags, description));
   addIgnoredSendmailOptions(program);
   groupForHelp(program);
