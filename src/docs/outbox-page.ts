@@ -38,6 +38,9 @@ export function outboxPage(): Page {
             'outbox [option...] -q | --queue-run | --queue-list | --queue-remove id...',
             'mailq [option...]',
             'outbox serve [option...]   (or outboxd [option...])',
+            'outbox oauth2 login [-C file] [--device] [account]',
+            'outbox oauth2 status [-C file] [--json]',
+            'outbox oauth2 logout [-C file] [account]',
           ],
         }],
       },
@@ -47,6 +50,7 @@ export function outboxPage(): Page {
           para('outbox reads a mail on standard input and hands it to a mail server over SMTP or LMTP, with pipelining, TLS that never falls back to plain text, and exit statuses a caller can act on. It takes msmtp\'s command line and reads msmtp\'s configuration files unchanged (outboxrc(5)), so it can stand in for msmtp, or for sendmail(8) as /usr/sbin/sendmail.'),
           para('Recipients are the arguments after the options; each may be an address list, as in a header. With -t the To, Cc and Bcc of the mail are recipients too. The account is chosen as msmtp chooses it: -a, else the first account whose from matches the envelope-from (-f), else the account named default, else SMTPSERVER and EMAIL from the environment; --host reads no file at all.'),
           para('With queue always or queue on_failure in the configuration, mails are kept in a durable queue and sent when the server can be reached, several over one connection; what cannot be delivered comes back to its sender as a delivery report. outbox serve is a small SMTP server that relays, queues, pipes or stores what it is sent (outbox-serve(1)).'),
+          para('outbox oauth2 login gets an OAuth2 token for an account whose oauth2_provider is set (outboxrc(5)): the authorization code flow with PKCE and a one-shot listener on 127.0.0.1, or with --device the device authorization grant; the token is kept in the Secret Service keyring or a 0600 file and refreshed when it nears its expiry. outbox oauth2 status shows each such account\'s token state, never the token; outbox oauth2 logout forgets it.'),
         ],
       },
       {

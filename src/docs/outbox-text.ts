@@ -61,6 +61,8 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   OUTBOX_SYSTEM_CONFIG: 'the system configuration file instead of /etc/msmtprc.',
   OUTBOX_TLS_SESSION_CACHE: 'off keeps no TLS sessions.',
   OUTBOX_DNS_SERVER: 'IP[:PORT]: ask this DNS server directly instead of the system resolver.',
+  OUTBOX_OAUTH2_STORE: 'file or keyring: where outbox oauth2 keeps tokens (default: the keyring when secret-tool works, else a 0600 file under $XDG_STATE_HOME/outbox/oauth2).',
+  'DISPLAY, WAYLAND_DISPLAY': 'when set, outbox oauth2 login opens the authorization page in a browser (xdg-open).',
   OUTBOX_BACKGROUND_FLUSH: 'off: queue always (and outbox serve --queue) start no flush of their own; a timer sends the queue.',
 };
 
