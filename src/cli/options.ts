@@ -167,6 +167,7 @@ function helpEpilogue(program: Command): string {
   return [
     '',
     'Server mode (msmtpd compatible): outbox serve [options], or outboxd; see outbox serve --help.',
+    'OAuth2 tokens: outbox oauth2 login|status|logout [ACCOUNT]; see outbox oauth2 --help.',
     `Accepted but ignored: ${ignored.join(', ')}.`,
     'Called mailq, outbox lists the queue (-bp); called outboxd, it is outbox serve. More: man outbox.',
   ].join('\n');
