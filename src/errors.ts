@@ -70,6 +70,8 @@ export type ErrorCode =
   | 'E_TLS_HANDSHAKE'
   /** No queued mail has the id given (--queue-remove). */
   | 'E_NOT_QUEUED'
+  /** OAuth2: no stored token, or the authorisation server refused ours (invalid_grant): `outbox oauth2 login` is needed. */
+  | 'E_OAUTH2_LOGIN'
   /** Local delivery (issue 15): the MDA failed (its exit status, a signal, a write error of the built-in maildir/mbox). */
   | 'E_MDA_FAILED'
   /** Local delivery: an address that must not reach the MDA's command line (a leading -, a control character). */

@@ -11,6 +11,7 @@ import {
   type AccountSettings,
   chooseAccount,
   commandLineAccount,
+  fallbackChain,
   expandAccount,
   homeDirectory,
   loadConfiguration,
@@ -31,13 +32,17 @@ import type { CliOptions } from './options.js';
 export interface ChoiceForRun {
   readonly files: readonly ConfigFileReport[];
   readonly chosen: ChosenAccount;
+  /** The fail-over chain after the chosen account (`fallback_account`, issue 16), each checked; none with --host. */
+  readonly fallbacks: readonly ReadyAccount[];
 }
 
 /** Reads the files (unless --host) and chooses the account; `mailFrom` is the From read for --read-envelope-from. */
 export function chooseForRun(options: CliOptions, env: NodeJS.ProcessEnv, mailFrom?: string): ChoiceForRun {
   const { files, request, config } = loadForRun(options, env, mailFrom);
-  if (!config) return { files, chosen: commandLineAccount(request) };
-  return { files, chosen: chooseAccount(config, request) };
+  if (!config) return { files, chosen: commandLineAccount(request), fallbacks: [] };
+  const chosen = chooseAccount(config, request);
+  // Only sending goes down the chain; --serverinfo and --rmqs talk to the chosen account alone.
+  return { files, chosen, fallbacks: request.sendmail ? fallbackChain(config.accounts, chosen.account) : [] };
 }
 
 /**
@@ -52,6 +57,8 @@ export interface RoutingChoice {
   readonly routes: readonly Route[];
   readonly base: ChosenAccount | { readonly failure: unknown };
   named(name: string): ChosenAccount;
+  /** The fail-over chain after an account (`fallback_account`, issue 16), each checked; none with --host. */
+  fallbacksOf(account: ChosenAccount['account']): readonly ReadyAccount[];
 }
 
 export function chooseWithRoutes(options: CliOptions, env: NodeJS.ProcessEnv, mailFrom?: string): RoutingChoice {
@@ -64,7 +71,13 @@ export function chooseWithRoutes(options: CliOptions, env: NodeJS.ProcessEnv, ma
     if (routes.length === 0) throw error;
     base = { failure: error };
   }
-  return { files, routes, base, named: (name) => chooseAccount(config!, { ...request, account: name }) };
+  return {
+    files,
+    routes,
+    base,
+    named: (name) => chooseAccount(config!, { ...request, account: name }),
+    fallbacksOf: (account) => (config ? fallbackChain(config.accounts, account) : []),
+  };
 }
 
 function loadForRun(options: CliOptions, env: NodeJS.ProcessEnv, mailFrom: string | undefined): { files: readonly ConfigFileReport[]; request: ChooseRequest; config?: Configuration } {

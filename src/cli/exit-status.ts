@@ -56,6 +56,8 @@ const PERMANENT_STATUS: Readonly<Record<ErrorCode, StatusRule>> = {
   E_TLS_CERTIFICATE: EX_UNAVAILABLE,
   E_TLS_HANDSHAKE: EX_PROTOCOL,
   E_NOT_QUEUED: EX_NOINPUT,
+  // Like a refused AUTH: the credentials are missing or no longer valid.
+  E_OAUTH2_LOGIN: EX_NOPERM,
   // Local delivery (issue 15): a permanent MDA failure is "service unavailable", as a refused message is.
   E_MDA_FAILED: EX_UNAVAILABLE,
   E_MDA_ADDRESS: EX_DATAERR,

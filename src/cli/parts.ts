@@ -46,6 +46,8 @@ export interface Part {
   readonly recipients: readonly string[];
   /** The From read from the mail for `%F`, when the account needed it. */
   readonly mailFrom: string | undefined;
+  /** The fail-over chain after the account (`fallback_account`, issue 16), expanded as the account is; an SMTP part's only. */
+  readonly fallbacks: readonly ReadyAccount[];
 }
 
 export interface PartPlan {
@@ -57,6 +59,7 @@ interface Ready {
   readonly account: ReadyAccount;
   readonly chosen: ChosenAccount;
   readonly mailFrom: string | undefined;
+  readonly fallbacks: readonly ReadyAccount[];
 }
 
 /** The parts of one mail, once its header is read (its From may choose the account, `-t` gives recipients). */
@@ -65,7 +68,9 @@ export async function planParts(options: CliOptions, env: NodeJS.ProcessEnv, inf
   const choice = chooseWithRoutes(options, env, fromMail);
   const ready = async (chosen: ChosenAccount): Promise<Ready> => {
     const mailFrom = fromMail ?? (needsMailFrom(chosen.account) ? envelopeFromHeader(info.original) : undefined);
-    return { account: await expandForRun(chosen, env, mailFrom), chosen, mailFrom };
+    const expand = (account: ChosenAccount): Promise<ReadyAccount> => expandForRun(account, env, mailFrom);
+    const fallbacks = await Promise.all(choice.fallbacksOf(chosen.account).map((account) => expand({ account, how: { kind: 'named' } })));
+    return { account: await expand(chosen), chosen, mailFrom, fallbacks };
   };
   const base = 'failure' in choice.base ? undefined : await ready(choice.base);
   const baseFailure = 'failure' in choice.base ? choice.base.failure : undefined;

@@ -5,7 +5,8 @@
  * `passwordeval` is run.
  *
  * outbox's own additions come last and only when they apply, so msmtp's
- * files print exactly what msmtp prints: the routes (issue 16), and for the
+ * files print exactly what msmtp prints: the fail-over chain and the routes
+ * (issue 16), and for the
  * command line's recipients, when routes or an MDA make it a question,
  * the account and way (SMTP or the MDA) each would take.
  */
@@ -37,6 +38,7 @@ export async function runPretend(options: CliOptions, io: Stdio): Promise<number
     ...(options.readEnvelopeFrom ? { extractedEnvelopeFrom: fromMail ?? '(none)' } : {}),
     ...(options.rmqs !== undefined ? { rmqsArgument: options.rmqs } : {}),
     ...(sendmail ? { routes: choice.routes, plan: planFor(options, choice, 'failure' in choice.base ? undefined : choice.base) } : {}),
+    ...(sendmail ? { fallbacks: choice.fallbacksOf(chosen.account).map((fallback) => fallback.name) } : {}),
   })));
   return EX_OK;
 }

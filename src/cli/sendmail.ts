@@ -28,6 +28,7 @@ import { localLogAccount, throwIfAnyFailed, type PartOutcome } from './parts-rep
 import { planParts, type Part, type PartPlan } from './parts.js';
 import { authSetupFor, dsnRequest, sessionOptionsFor } from './session-options.js';
 import { logMail, writeLogRecord } from './mail-log.js';
+import { laterLinks, newChainReport, tryChain, type ChainReport } from './fallback-send.js';
 import type { Stdio } from './stdio.js';
 import { removeTempFilesOnExit } from './temp-cleanup.js';
 
@@ -79,12 +80,15 @@ async function deliverPart(part: Part, early: EarlyWork | undefined, prepared: P
   const queueing = { account, options, mailFrom, reversePath, recipients, spool: prepared.spool, ...(via === 'mda' ? { via } : {}) };
   if (account.queue === 'always') return { part, queued: await queueMail({ ...queueing, now: startedAt }, io, true) };
   const mailsize = prepared.spool.octets - prepared.spool.lines;
-  const attempt = via === 'mda' ? deliverLocalPart(part, prepared, io) : send(account, early ?? startEarlyWork(account, options, io), reversePath, [...recipients], prepared, options);
+  const chain = newChainReport();
+  const attempt = via === 'mda'
+    ? deliverLocalPart(part, prepared, io)
+    : send(account, early ?? startEarlyWork(account, options, io), reversePath, [...recipients], prepared, options, { fallbacks: part.fallbacks, io, report: chain });
   const outcome = await attempt.then(
     (result) => (result === undefined ? {} : { result }),
     (error: unknown) => ({ error }),
   );
-  await logMail({ account: via === 'mda' ? localLogAccount(account) : account, reversePath, recipients, mailsize, startedAt, ...outcome }, io);
+  await logMail({ account: via === 'mda' ? localLogAccount(account) : account, reversePath, recipients, mailsize, startedAt, ...(via === 'mda' ? {} : { chain }), ...outcome }, io);
   if (!('error' in outcome)) return { part };
   // on_failure: what would exit 75 is queued instead, and the caller is told success.
   if (account.queue === 'on_failure' && outcome.error instanceof OutboxError && exitStatusFor(outcome.error) === EX_TEMPFAIL) {
@@ -172,19 +176,27 @@ function startEarlyWork(account: ReadyAccount, options: CliOptions, io: Stdio): 
   return { auth, session };
 }
 
-async function send(account: ReadyAccount, early: EarlyWork, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions): Promise<DeliveryResult> {
-  const auth = await early.auth; // first, as before: a failing passwordeval is the error to report
-  const session = await early.session;
-  return deliver({
+/** The fail-over chain after the account, and where to report what it did (issue 16). */
+interface ChainPlan {
+  readonly fallbacks: readonly ReadyAccount[];
+  readonly io: Stdio;
+  readonly report: ChainReport;
+}
+
+async function send(account: ReadyAccount, early: EarlyWork, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, chain: ChainPlan): Promise<DeliveryResult> {
+  // The first link is the early work; each fallback's is made when it is reached. The envelope is the mail's, the same for each.
+  const links = [{ account, auth: () => early.auth, session: () => early.session }, ...laterLinks(chain.fallbacks, options, chain.io)];
+  const note = options.debug ? (line: string) => chain.io.writeOut(`${line}\n`) : undefined;
+  return tryChain(links, (session, auth) => deliver({
     session,
     ...(auth ? { auth } : {}),
     envelope: { reversePath, recipients, ...dsnRequest(account, options.envid) },
     message: prepared.spool.chunks(),
     facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit },
-  });
+  }), chain.report, note);
 }
 
 /** msmtp's --debug starts with the settings it uses: what --pretend prints, secrets redacted there (the first part's account). */
 function debugSettings(files: PartPlan['files'], part: Part, options: CliOptions): string {
-  return renderPretend(pretendLines({ files, chosen: { ...part.chosen, account: part.account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients }));
+  return renderPretend(pretendLines({ files, chosen: { ...part.chosen, account: part.account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients, fallbacks: part.fallbacks.map((f) => f.name) }));
 }

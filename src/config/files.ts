@@ -16,6 +16,7 @@
  * user's execute bit), unless the effective user is root.
  */
 import { OutboxError, strerror } from '../errors.js';
+import { checkFallbackChains } from './fallback.js';
 import { errorAt } from './location.js';
 import { parseConfigFile, type AccountDefinition, type ParsedFile } from './parser.js';
 import { checkRoutes, type Route } from './routes.js';
@@ -70,6 +71,8 @@ export function loadConfiguration(request: LoadRequest): Configuration {
   const userNames = new Set(userAccounts.map((a) => a.name));
   const systemAccounts = (system.parsed?.accounts ?? []).filter((a) => !userNames.has(a.name));
   const accounts = [...userAccounts, ...systemAccounts];
+  // Fail-over chains (issue 16) may cross from the user file into the system file, so they are checked on the whole list.
+  checkFallbackChains(accounts);
   const routes = [...(user.parsed?.routes ?? []), ...(system.parsed?.routes ?? [])];
   checkRoutes(routes, new Set(accounts.map((a) => a.name)));
   return { files: [system.report, user.report], accounts, routes };

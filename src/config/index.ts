@@ -107,6 +107,7 @@ export {
   parseAliases,
   type AliasTable,
 } from './aliases.js';
+export { checkFallbackChains, describeChain, fallbackChain } from './fallback.js';
 export { pretendLines, renderPretend, type Mode, type PlannedRecipient, type PretendInput, type PretendLine } from './pretend.js';
 export { firstOutputLine, type AsyncCommandRunner, type CommandOutcome, type CommandRunner } from './shell.js';
 export {

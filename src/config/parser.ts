@@ -109,6 +109,7 @@ function addRoute(state: State, line: ConfigLine): void {
 
 function set(state: State, line: ConfigLine, settings: AccountSettings): void {
   if (line.command === 'password' && settings.password) state.passwordLines.push(line.line);
+  if (line.command === 'oauth2_client_secret' && settings.oauth2_client_secret) state.passwordLines.push(line.line);
   if (state.section.kind === 'none') {
     addAccount(state, { name: 'default', file: line.file, line: line.line, defaults: {}, explicit: {}, sources: {} });
   }

@@ -9,6 +9,7 @@
  * written. msmtp prints the command. `--debug` prints these same lines.
  */
 import { dsnNotifyParameter, dsnReturnParameter, type Account, type AuthSetting } from './account.js';
+import { describeChain } from './fallback.js';
 import type { ConfigFileReport } from './files.js';
 import type { Route } from './routes.js';
 import type { ChosenAccount } from './select.js';
@@ -32,6 +33,8 @@ export interface PretendInput {
   readonly readRecipientsFromMail?: boolean | undefined;
   /** `--rmqs=ARG`. */
   readonly rmqsArgument?: string | undefined;
+  /** outbox's own (issue 16): the names of the fail-over chain after the chosen account, in order. */
+  readonly fallbacks?: readonly string[] | undefined;
   /** Issue 16: the `route` lines that apply (none with `-a` or `--host`). */
   readonly routes?: readonly Route[] | undefined;
   /** Issues 15, 16: where each command-line recipient would go, when routes or an MDA make it a question. */
@@ -59,7 +62,7 @@ export function pretendLines(input: PretendInput): PretendLine[] {
   notes.push(...choiceNotes(input.chosen));
   const lines: PretendLine[] = notes.map((text) => ({ kind: 'note', text }));
   const { account } = input.chosen;
-  const settings = [...connectionSettings(account), ...(mode === 'sendmail' ? mailSettings(account) : [])];
+  const settings = [...connectionSettings(account), ...oauth2Settings(account), ...(mode === 'sendmail' ? [...mailSettings(account), ...fallbackSettings(input)] : [])];
   lines.push(...settings.map(([key, value]) => ({ kind: 'setting', key, value }) as const));
   if (mode === 'sendmail') {
     // outbox's own settings, shown only when set: msmtp's output stays as it was for msmtp's files.
@@ -153,6 +156,15 @@ function mailSettings(a: Account): Pair[] {
   ];
 }
 
+/**
+ * outbox's own (issue 16): `fallback_account = b (→ c)`, only when there is a
+ * chain, so that the lines msmtp also prints stay exactly msmtp's.
+ */
+function fallbackSettings(input: PretendInput): Pair[] {
+  const names = input.fallbacks ?? [];
+  return names.length === 0 ? [] : [['fallback_account', describeChain(names)]];
+}
+
 function localSettings(a: Account): Pair[] {
   return [
     ['mda', text(a.mda)],
@@ -179,4 +191,22 @@ function authText(auth: AuthSetting): string {
   if (auth === 'off') return 'none';
   if (auth === 'on') return 'choose';
   return auth.toUpperCase();
+}
+
+// outbox's own OAuth2 settings (issue 16). Shown only when a provider is set,
+// so an msmtp account prints exactly what msmtp prints. The client secret is
+// `*` and its command `<redacted>`, as password and passwordeval; the token
+// store is never read here.
+function oauth2Settings(a: Account): Pair[] {
+  if (a.oauth2_provider === null) return [];
+  return [
+    ['oauth2_provider', a.oauth2_provider],
+    ['oauth2_client_id', text(a.oauth2_client_id)],
+    ['oauth2_client_secret', a.oauth2_client_secret === null ? NOT_SET : '*'],
+    ['oauth2_client_secret_eval', a.oauth2_client_secret_eval === null ? NOT_SET : REDACTED],
+    ['oauth2_auth_endpoint', text(a.oauth2_auth_endpoint)],
+    ['oauth2_token_endpoint', text(a.oauth2_token_endpoint)],
+    ['oauth2_device_endpoint', text(a.oauth2_device_endpoint)],
+    ['oauth2_scope', text(a.oauth2_scope)],
+  ];
 }
