@@ -71,7 +71,15 @@ export type ErrorCode =
   /** An 8-bit mail for a server without 8BITMIME that may not or cannot be made 7-bit (`eightbit refuse`, a signed part). */
   | 'E_CONVERSION'
   /** No queued mail has the id given (--queue-remove). */
-  | 'E_NOT_QUEUED';
+  | 'E_NOT_QUEUED'
+  /** OAuth2: no stored token, or the authorisation server refused ours (invalid_grant): `outbox oauth2 login` is needed. */
+  | 'E_OAUTH2_LOGIN'
+  /** Local delivery (issue 15): the MDA failed (its exit status, a signal, a write error of the built-in maildir/mbox). */
+  | 'E_MDA_FAILED'
+  /** Local delivery: an address that must not reach the MDA's command line (a leading -, a control character). */
+  | 'E_MDA_ADDRESS'
+  /** Several parts (local and remote, or several accounts) and not all were delivered; each part's result is reported. */
+  | 'E_PARTS_FAILED';
 
 export interface OutboxErrorOptions {
   transient?: boolean;

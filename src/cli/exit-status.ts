@@ -56,6 +56,13 @@ const PERMANENT_STATUS: Readonly<Record<ErrorCode, StatusRule>> = {
   E_TLS_CERTIFICATE: EX_UNAVAILABLE,
   E_TLS_HANDSHAKE: EX_PROTOCOL,
   E_NOT_QUEUED: EX_NOINPUT,
+  // Like a refused AUTH: the credentials are missing or no longer valid.
+  E_OAUTH2_LOGIN: EX_NOPERM,
+  // Local delivery (issue 15): a permanent MDA failure is "service unavailable", as a refused message is.
+  E_MDA_FAILED: EX_UNAVAILABLE,
+  E_MDA_ADDRESS: EX_DATAERR,
+  // Parts (issues 15, 16): the status of the first part that failed for good (see cli/parts-report.ts).
+  E_PARTS_FAILED: partsStatus,
   E_CONVERSION: EX_UNAVAILABLE,
 };
 
@@ -67,6 +74,12 @@ const PERMANENT_STATUS: Readonly<Record<ErrorCode, StatusRule>> = {
 function etrnStatus(error: OutboxError): number {
   const code = error.reply?.code;
   return code === 500 || code === 501 ? EX_DATAERR : EX_PROTOCOL;
+}
+
+/** The first permanently failed part's own status: the error carries it as `partStatus`. */
+function partsStatus(error: OutboxError): number {
+  const status = (error as OutboxError & { partStatus?: number }).partStatus;
+  return status ?? EX_UNAVAILABLE;
 }
 
 /** The exit status for a failure. Anything that is not an OutboxError is a bug in outbox: EX_SOFTWARE. */

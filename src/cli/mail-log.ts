@@ -10,6 +10,7 @@ import { describeReply, OutboxError } from '../errors.js';
 import { appendLogLine, formatJsonRecord, formatLogInfo, formatLogLine, logFailureMessages, type LogRecord } from '../log/index.js';
 import { sendToSyslog, severityForExitStatus, syslogFailureMessage } from '../log/syslog.js';
 import { exitStatusFor } from './exit-status.js';
+import type { ChainReport } from './fallback-send.js';
 import type { Stdio } from './stdio.js';
 
 export interface MailOutcome {
@@ -21,6 +22,8 @@ export interface MailOutcome {
   readonly startedAt: Date;
   readonly result?: DeliveryResult;
   readonly error?: unknown;
+  /** What the fail-over chain did (issue 16); the line names the account that delivered when it fell over. */
+  readonly chain?: ChainReport;
 }
 
 export async function logMail(outcome: MailOutcome, io: Pick<Stdio, 'writeOut' | 'writeErr'>): Promise<void> {
@@ -53,7 +56,9 @@ export function accountLogFields(account: ReadyAccount): Pick<LogRecord, 'host' 
 }
 
 function logRecord(outcome: MailOutcome): LogRecord {
-  const { account, result, error } = outcome;
+  const { account, result } = outcome;
+  // After a fall-over the line is about the account tried last, and its own error; the earlier ones go in `failover`.
+  const error = outcome.chain?.lastError ?? outcome.error;
   const reply = result?.finalReply ?? (error instanceof OutboxError ? error.reply : undefined);
   return {
     ...accountLogFields(account),
@@ -62,13 +67,25 @@ function logRecord(outcome: MailOutcome): LogRecord {
     ...(result ? { mailsize: outcome.mailsize } : {}),
     ...(reply ? { reply } : {}),
     ...(error !== undefined ? { errormsg: errorMessage(error) } : {}),
-    exitStatus: error === undefined ? 0 : exitStatusFor(error),
+    exitStatus: outcome.error === undefined ? 0 : exitStatusFor(outcome.error),
     ...(result ? { perRecipient: result.recipients.map((r) => ({ recipient: r.recipient, code: r.reply.code, ...(r.reply.enhanced ? { enhanced: r.reply.enhanced } : {}), text: r.reply.lines.join('\n'), delivered: r.delivered })) } : {}),
     ...(result?.tls ? { tlsProtocol: result.tls.protocol, tlsCipher: result.tls.cipher } : {}),
     ...(result?.authMechanism ? { authMechanism: result.authMechanism } : {}),
     ...(result ? { octetsSent: result.messageOctets, phasesMs: result.phasesMs } : {}),
     startedAt: outcome.startedAt,
+    ...failoverFields(outcome.chain),
   };
+}
+
+/**
+ * outbox's own fields (issue 16), only when the mail fell over: which account
+ * the line is about (its host, TLS, auth and user), and those before it.
+ */
+export function failoverFields(chain: ChainReport | undefined): Partial<LogRecord> {
+  if (!chain || chain.failures.length === 0 || !chain.account) return {};
+  const failover = chain.failures.map(({ account, error }) => ({ account, errormsg: errorMessage(error), ...(error.reply ? { reply: error.reply } : {}) }));
+  // host/socket and user are replaced, not merged: the first account's socket must not hide the fallback's host.
+  return { host: undefined, socket: undefined, user: undefined, ...accountLogFields(chain.account), account: chain.account.name, failover };
 }
 
 /** As msmtp: the server's reply is in smtpstatus/smtpmsg, so errormsg says only what failed. */

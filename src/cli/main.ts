@@ -20,7 +20,17 @@ export async function main(argv: readonly string[], io: Stdio): Promise<number> 
       const { runServe } = await import('./serve.js');
       return await runServe(argv.slice(1), io);
     }
+    // `outbox oauth2 login|status|logout`: OAuth2 tokens (issue 16), its own small command line.
+    if (argv[0] === 'oauth2') {
+      const { runOAuth2 } = await import('./oauth2.js');
+      return await runOAuth2(argv.slice(1), io);
+    }
     const outcome = parseCommandLine(argv);
+    if (outcome.kind === 'version') {
+      const { renderVersion, versionInfo } = await import('./version-info.js');
+      io.writeOut(renderVersion(versionInfo(outcome.request, io.env)));
+      return EX_OK;
+    }
     if (outcome.kind === 'printed') {
       io.writeOut(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
       return EX_OK;

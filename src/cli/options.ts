@@ -6,7 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { OutboxError } from '../errors.js';
 import { ACCOUNT_OPTIONS, type GivenSetting } from './account-options.js';
-import { VERSION } from './version.js';
+import { groupForHelp, helpOption, HELP_GROUPS } from './help-groups.js';
 
 export type Mode = 'sendmail' | 'serverinfo' | 'rmqs' | 'configure' | QueueMode;
 /** The queue's modes: -q/--queue-flush, --queue-run, -bp/--queue-list/mailq, --queue-remove. */
@@ -46,9 +46,19 @@ export interface CliOptions {
   readonly bodyType?: '7BIT' | '8BITMIME';
 }
 
+/** What the command line said that changes --version's answer. */
+export interface VersionRequest {
+  /** `-C FILE`. */
+  readonly file?: string | undefined;
+  /** `--queue-dir DIR`. */
+  readonly queueDir?: string | undefined;
+}
+
 export type ParseOutcome =
   | { readonly kind: 'run'; readonly options: CliOptions }
-  | { readonly kind: 'printed'; readonly text: string };
+  | { readonly kind: 'printed'; readonly text: string }
+  /** `--version` or `-d0.1`: main.ts prints it (version-info.ts, loaded only then). */
+  | { readonly kind: 'version'; readonly request: VersionRequest };
 
 /** sendmail's `-b` modes: only `m` (deliver mail, the default) is ours. */
 const UNSUPPORTED_MODES: Readonly<Record<string, string>> = {
@@ -60,18 +70,21 @@ const UNSUPPORTED_MODES: Readonly<Record<string, string>> = {
 };
 
 export function parseCommandLine(argv: readonly string[]): ParseOutcome {
-  if (optionWords(argv).some((arg) => DEBUG_WITH_ARGUMENT.exec(arg)?.[2] === '0.1')) return { kind: 'printed', text: versionText() };
+  if (optionWords(argv).some((arg) => DEBUG_WITH_ARGUMENT.exec(arg)?.[2] === '0.1')) return { kind: 'version', request: {} };
   let printed = '';
   const program = buildProgram((text) => { printed += text; });
   try {
     program.parse(withoutDebugArguments(withExplicitOptionalValues(argv)), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return { kind: 'printed', text: printed };
+      if (error.code === 'commander.helpDisplayed') return { kind: 'printed', text: printed };
       throw new OutboxError('E_USAGE', error.message.replace(/^error: /, ''));
     }
     throw error;
   }
+  const raw = program.opts<Record<string, unknown>>();
+  // As msmtp: the whole command line is parsed first; -C and --queue-dir change what --version names.
+  if (raw['version']) return { kind: 'version', request: { file: stringOrUndefined(raw['file']), queueDir: stringOrUndefined(raw['queueDir']) } };
   return { kind: 'run', options: toCliOptions(program) };
 }
 
@@ -113,39 +126,54 @@ function longFlag(flags: string): string {
   return /--[\w-]+/.exec(flags)![0];
 }
 
-function buildProgram(print: (text: string) => void): Command {
+/** The program: its options are the table --help, the man page and the shell completions are made from. */
+export function buildProgram(print: (text: string) => void = () => {}): Command {
   const program = new Command('outbox')
     .usage('[options] [--] recipient...')
     .description('Send a mail read from standard input over SMTP or LMTP (sendmail interface).')
-    .helpOption('--help', 'print this help and exit')
-    .version(versionText(), '--version', 'print version information and exit')
-    .argument('[recipient...]', 'recipient addresses (address lists are allowed)')
+    .addHelpOption(helpOption(HELP_GROUPS.general))
+    .option('--version', 'print version information and exit')
+    .argument('[recipient...]', 'addresses (address lists are allowed)')
     .exitOverride()
     .configureOutput({ writeOut: print, writeErr: () => {} })
     .allowExcessArguments(true)
-    .option('-P, --pretend', 'print the configuration that would be used, and exit')
+    .option('-P, --pretend', 'print the configuration that would be used; send nothing')
     .option('-d, --debug', 'print the dialogue with the server')
-    .option('-v', 'verbose: the same as --debug (as in msmtp)')
+    .option('-v', 'the same as --debug')
     .option('-S, --serverinfo', 'print information about the server')
-    .option('--json', 'with --serverinfo: print the information as JSON')
-    .option('--chunking <on|off>', 'use BDAT when the server offers CHUNKING (default on)', parseOnOff)
-    .option('--rmqs <host|@domain|#queue>', 'send a Remote Message Queue Starting (ETRN) request')
+    .option('--json', 'with --serverinfo: print JSON')
+    .option('--chunking <on|off>', 'use BDAT if offered (default on)', parseOnOff)
+    .option('--rmqs <host|@domain|#queue>', 'ask the server to start its queue (ETRN)')
     .option('--configure <address>', 'print a configuration for the address')
     .option('-C, --file <file>', 'the user configuration file')
     .option('-a, --account <name>', 'use this account')
-    .option('--host <host>', 'the server; use only command-line settings, read no file')
+    .option('--host <host>', 'the server; read no configuration file')
     .option('-f, --from <address>', 'the envelope-from address')
     .option('-t, --read-recipients', 'read recipients from the mail too')
-    .option('--read-envelope-from', "read the envelope-from from the mail's From")
-    .option('-V <envid>', 'the DSN envelope identifier (ENVID, RFC 3461), as in sendmail')
-    .option('-q, --queue-flush', 'try every queued mail now, whatever its back-off')
-    .option('--queue-run', 'try the queued mails whose next attempt is due (for a timer)')
-    .option('--queue-list', 'list the queued mails (also -bp, and mailq)')
-    .option('--queue-remove', 'remove the queued mails whose ids follow, without a bounce')
-    .addHelpText('after', '\nServer mode (msmtpd compatible): outbox serve [options]; see outbox serve --help.');
+    .option('--read-envelope-from', "the envelope-from from the mail's From")
+    .addOption(new Option('-B <7BIT|8BITMIME>', "the body's type as the caller declares it (sendmail's -B; docs/eightbit.md)").argParser(parseBodyType))
+    .option('-V <envid>', 'the DSN envelope identifier (ENVID)')
+    .option('-q, --queue-flush', 'send every queued mail now')
+    .option('--queue-run', 'send the queued mails that are due')
+    .option('--queue-list', 'list the queue (also -bp, or as mailq)')
+    .option('--queue-remove', 'remove queued mails by id, no bounce');
   for (const { flags, description } of ACCOUNT_OPTIONS) program.addOption(new Option(flags, description));
   addIgnoredSendmailOptions(program);
-  return program;
+  groupForHelp(program);
+  return program.addHelpText('after', helpEpilogue(program));
+}
+
+/** After the options: the server, the ignored sendmail options (as msmtp lists them), the names. */
+function helpEpilogue(program: Command): string {
+  const ignored = program.options.filter((o) => o.hidden).map((o) => (o.short === '-b' ? '-bm' : o.short ?? o.flags));
+  ignored.sort((a, b) => a.localeCompare(b, 'en'));
+  return [
+    '',
+    'Server mode (msmtpd compatible): outbox serve [options], or outboxd; see outbox serve --help.',
+    'OAuth2 tokens: outbox oauth2 login|status|logout [ACCOUNT]; see outbox oauth2 --help.',
+    `Accepted but ignored: ${ignored.join(', ')}.`,
+    'Called mailq, outbox lists the queue (-bp); called outboxd, it is outbox serve. More: man outbox.',
+  ].join('\n');
 }
 
 /** Options that sendmail callers pass and msmtp accepts without effect. */
@@ -158,7 +186,6 @@ function addIgnoredSendmailOptions(program: Command): void {
   hidden('-i');
   hidden('-o <option>'); // -oi, -oem, -odb…
   hidden('-O <option=value>');
-  hidden('-B <type>', parseBodyType);
   hidden('-b <mode>', parseMode);
   hidden('-G');
   hidden('-h <hops>');
@@ -258,13 +285,6 @@ function defined<K extends string, V>(key: K, value: V | undefined): Partial<Rec
   return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
-function versionText(): string {
-  return [
-    `outbox version ${VERSION}`,
-    `Platform: Node.js ${process.version} on ${process.platform}-${process.arch}`,
-    'Protocols: SMTP, LMTP',
-    'System configuration file name: /etc/msmtprc (OUTBOX_SYSTEM_CONFIG overrides it)',
-    'User configuration file name: ~/.msmtprc, else $XDG_CONFIG_HOME/msmtp/config',
-    'This is free software; it comes with NO WARRANTY.',
-  ].join('\n');
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

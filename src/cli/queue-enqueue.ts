@@ -30,6 +30,8 @@ export interface EnqueueRequest {
   readonly now: Date;
   /** `on_failure`: the temporary failure of the attempt just made. */
   readonly failure?: OutboxError;
+  /** A part for the account's MDA (issue 15): the flush delivers it locally, not over SMTP. */
+  readonly via?: 'mda';
 }
 
 export function queueDirOf(account: ReadyAccount, env: NodeJS.ProcessEnv): string {
@@ -80,6 +82,7 @@ async function enqueueInto(store: QueueStore, request: EnqueueRequest): Promise<
       ...(request.mailFrom !== undefined ? { mailFrom: request.mailFrom } : {}),
     },
     from: request.reversePath,
+    ...(request.via === 'mda' ? { via: 'mda' as const } : {}),
     recipients: recipientStates(request.recipients, failure),
     has8bit: request.spool.has8bit,
     ...(options.bodyType !== undefined ? { body: options.bodyType } : {}),

@@ -20,9 +20,11 @@ import { QueueStore } from '../queue/store.js';
 import { chooseForRun, expandForRun } from './account-choice.js';
 import { EX_OK, EX_TEMPFAIL } from './exit-status.js';
 import type { CliOptions } from './options.js';
-import { authSetupFor, dsnRequest, sessionOptionsFor } from './session-options.js';
+import { dsnRequest } from './session-options.js';
+import { laterLinks, newChainReport, tryChain, type ChainReport } from './fallback-send.js';
 import type { Stdio } from './stdio.js';
 import { logQueueEvent } from './queue-log.js';
+import { localRoute } from './queue-local.js';
 import { progressLine } from './queue-progress.js';
 
 export async function runFlush(dir: string, options: CliOptions, io: Stdio): Promise<number> {
@@ -47,7 +49,8 @@ export async function runFlush(dir: string, options: CliOptions, io: Stdio): Pro
     },
     onEvent: (event: FlushEvent) => {
       progress.update(event);
-      logging.push(logQueueEvent(event, courier.known('record' in event ? event.record : undefined), io));
+      const record = 'record' in event ? event.record : undefined;
+      logging.push(logQueueEvent(event, courier.known(record), io, courier.chainOf(record)));
     },
   });
   progress.done(report);
@@ -64,6 +67,10 @@ function bounceContext(account: ReadyAccount | undefined): { reportingMta: strin
 /** Routes each record through its account: mails for the same server, port, TLS and login share a session. */
 class AccountCourier implements Courier {
   private readonly accounts = new Map<string, ReadyAccount>();
+  // Fail-over (issue 16): each account's chain, what the latest session of each route did, and each record's route.
+  private readonly chains = new Map<string, readonly ReadyAccount[]>();
+  private readonly reports = new Map<string, ChainReport>();
+  private readonly routes = new Map<string, string>();
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -72,11 +79,26 @@ class AccountCourier implements Courier {
     return record ? this.accounts.get(accountKey(record)) : undefined;
   }
 
+  /** What the chain did for the session that carried (or failed to carry) the record, if it ran in this run. */
+  chainOf(record: QueueRecord | undefined): ChainReport | undefined {
+    const route = record ? this.routes.get(record.id) : undefined;
+    return route === undefined ? undefined : this.reports.get(route);
+  }
+
   async route(record: QueueRecord): Promise<Route> {
     const account = await this.account(record);
+    if (record.via === 'mda') return localRoute(account, accountKey(record), this.env);
+    const fallbacks = this.chains.get(accountKey(record)) ?? [];
+    // Mails share a session only when their whole chain is the same.
+    const key = JSON.stringify(SESSION_SETTINGS.map((name) => account[name])) + chainKey(fallbacks) + `\0${record.chunking}`;
+    this.routes.set(record.id, key);
     return {
-      key: JSON.stringify(SESSION_SETTINGS.map((name) => account[name])) + `\0${record.chunking}`,
-      open: () => openCourierSession(account, record.chunking, this.env),
+      key,
+      open: () => {
+        const report = newChainReport();
+        this.reports.set(key, report);
+        return openCourierSession(account, record.chunking, this.env, fallbacks, report);
+      },
     };
   }
 
@@ -100,9 +122,10 @@ class AccountCourier implements Courier {
       settings: ref.settings,
       recipients: [],
     };
-    const { chosen } = chooseForRun(options, this.env, ref.mailFrom);
+    const { chosen, fallbacks } = chooseForRun(options, this.env, ref.mailFrom);
     const account = await expandForRun(chosen, this.env, ref.mailFrom);
     this.accounts.set(key, account);
+    this.chains.set(key, await Promise.all(fallbacks.map((fallback) => expandForRun({ account: fallback, how: { kind: 'named' } }, this.env, ref.mailFrom))));
     return account;
   }
 }
@@ -114,13 +137,19 @@ const SESSION_SETTINGS = [
   'tls_cert_file', 'tls_certcheck', 'tls_priorities', 'tls_host_override', 'tls_min_dh_prime_bits', 'dsn_notify', 'dsn_return',
 ] as const satisfies readonly (keyof ReadyAccount)[];
 
+/** The fail-over chain's part of a route's key: '' without one, so routes without a chain keep their keys. */
+function chainKey(fallbacks: readonly ReadyAccount[]): string {
+  return fallbacks.map((fallback) => `\0${JSON.stringify(SESSION_SETTINGS.map((name) => fallback[name]))}`).join('');
+}
+
 function accountKey(record: QueueRecord): string {
   return JSON.stringify([record.account, record.from === '' ? '' : record.from]);
 }
 
-async function openCourierSession(account: ReadyAccount, chunking: boolean, env: NodeJS.ProcessEnv): Promise<CourierSession> {
-  const auth = await authSetupFor(account);
-  const session = await MailSession.open(sessionOptionsFor(account, { debug: false, chunking }, { env, writeOut: () => {} }), auth);
+async function openCourierSession(account: ReadyAccount, chunking: boolean, env: NodeJS.ProcessEnv, fallbacks: readonly ReadyAccount[], report: ChainReport): Promise<CourierSession> {
+  // Opening is connect, greeting, EHLO, STARTTLS and AUTH: all before MAIL, so the chain is tried here (issue 16).
+  const links = laterLinks([account, ...fallbacks], { debug: false, chunking }, { env, writeOut: () => {} });
+  const session = await tryChain(links, (options, auth) => MailSession.open(options, auth), report);
   return {
     get usable() {
       return session.usable;

@@ -11,7 +11,8 @@ import type { LogRecord, QueueEvent } from '../log/index.js';
 import type { FlushEvent } from '../queue/flush.js';
 import type { QueueRecord } from '../queue/record.js';
 import { EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE } from './exit-status.js';
-import { accountLogFields, writeLogRecord } from './mail-log.js';
+import type { ChainReport } from './fallback-send.js';
+import { accountLogFields, failoverFields, writeLogRecord } from './mail-log.js';
 import type { Stdio } from './stdio.js';
 
 const STATUS: Readonly<Record<QueueEvent, number>> = { queued: EX_OK, delivered: EX_OK, deferred: EX_TEMPFAIL, failed: EX_UNAVAILABLE };
@@ -38,10 +39,11 @@ export function queueLogRecord(record: QueueRecord, event: QueueEvent, account: 
 }
 
 /** The line for one event of a flush; an account that could not be found logs nothing (it has no log settings to use). */
-export async function logQueueEvent(event: FlushEvent, account: ReadyAccount | undefined, io: Pick<Stdio, 'writeOut' | 'writeErr'>): Promise<void> {
+export async function logQueueEvent(event: FlushEvent, account: ReadyAccount | undefined, io: Pick<Stdio, 'writeOut' | 'writeErr'>, chain?: ChainReport): Promise<void> {
   if (event.kind === 'corrupt' || !account || (account.logfile === null && account.syslog === null)) return;
   const detail = event.kind === 'failed' ? failureDetail(event) : undefined;
-  await writeLogRecord(account, queueLogRecord(event.record, event.kind, account, detail), io);
+  // After a fall-over (issue 16) the line is about the account the session went through, as a direct send's.
+  await writeLogRecord(account, { ...queueLogRecord(event.record, event.kind, account, detail), ...failoverFields(chain) }, io);
 }
 
 function failureDetail(event: Extract<FlushEvent, { kind: 'failed' }>): string {

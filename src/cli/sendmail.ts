@@ -2,105 +2,131 @@
  * Sendmail mode, in msmtp's order: read the mail's header (the account may
  * depend on its From), choose the account, rewrite the header, spool the
  * whole mail so its size and 8-bit-ness are known, then connect and send.
+ * Routes and local delivery may split the recipients into parts (parts.ts),
+ * each sent, logged and (with the queue) queued on its own; a mail of one
+ * part behaves exactly as msmtp's single send.
  * The password lookup and the server's DNS lookup start once the account
  * is known and run while the rest of the mail is read.
  * Returns the exit status; failures are thrown as OutboxError.
  */
-import { readFileSync } from 'node:fs';
-import { expandAccountAliases, needsMailFrom, pretendLines, renderPretend, requireEnvelopeFrom, type ChosenAccount, type ConfigFileReport, type ReadyAccount } from '../config/index.js';
+import { homeDirectory, pretendLines, renderPretend, type ReadyAccount } from '../config/index.js';
 import type { AuthSetup } from '../delivery/auth.js';
 import { deliver } from '../delivery/deliver.js';
 import type { DeliveryResult } from '../delivery/deliver.js';
 import type { SessionOptions } from '../delivery/session.js';
 import { OutboxError } from '../errors.js';
-import { parseRecipientArgument } from '../message/address-list.js';
+import { deliverLocally, localFailure } from '../local/deliver.js';
 import { prefetchResolve, systemResolve } from '../net/connector.js';
-import { prepareMessage, type HeaderInfo, type PreparedMessage } from '../message/prepare.js';
-import { envelopeFromHeader } from '../message/recipients.js';
+import { prepareMessage, type PreparedMessage } from '../message/prepare.js';
 import type { RewriteSettings } from '../message/rewrite.js';
-import { chooseForRun, expandForRun } from './account-choice.js';
+import type { QueueRecord } from '../queue/record.js';
 import { EX_OK, EX_TEMPFAIL, exitStatusFor } from './exit-status.js';
 import { enqueueMail, queueDirOf, startBackgroundFlush, type EnqueueRequest } from './queue-enqueue.js';
 import { queueLogRecord } from './queue-log.js';
 import type { CliOptions } from './options.js';
+import { localLogAccount, throwIfAnyFailed, type PartOutcome } from './parts-report.js';
+import { planParts, type Part, type PartPlan } from './parts.js';
 import { authSetupFor, dsnRequest, sessionOptionsFor } from './session-options.js';
 import { logMail, writeLogRecord } from './mail-log.js';
+import { laterLinks, newChainReport, tryChain, type ChainReport } from './fallback-send.js';
 import type { Stdio } from './stdio.js';
 import { removeTempFilesOnExit } from './temp-cleanup.js';
 
 interface Run {
-  account: ReadyAccount;
-  /** The From read from the mail for `%F`, when the account needed it. */
-  mailFrom: string | undefined;
-  reversePath: string;
-  files: readonly ConfigFileReport[];
-  chosen: ChosenAccount;
+  readonly plan: PartPlan;
+  /** The first SMTP part's password and DNS lookups, started while the mail is read (by part index). */
+  readonly early: Map<number, EarlyWork>;
 }
 
 export async function runSendmail(options: CliOptions, io: Stdio): Promise<number> {
   // A mail too large for memory is spooled to a file, which must not outlive an interrupted run.
   removeTempFilesOnExit();
   let run: Run | undefined;
-  let early: EarlyWork | undefined;
   const prepared = await prepareMessage(io.stdin, {
     readRecipients: options.readRecipients,
     settings: async (info) => {
-      run = await accountFor(options, io, info);
-      if (run.account.queue !== 'always') early = startEarlyWork(run.account, options, io);
-      return rewriteSettings(run.account, run.reversePath);
+      const plan = await planParts(options, io.env, info);
+      // Only the first SMTP part's lookups overlap the reading: two password prompts at once would
+      // share one terminal. The other parts' start when their turn comes (deliverPart).
+      const early = new Map<number, EarlyWork>();
+      const firstSmtp = plan.parts.findIndex((part) => part.via === 'smtp');
+      const smtp = plan.parts[firstSmtp];
+      if (smtp && smtp.account.queue !== 'always') early.set(firstSmtp, startEarlyWork(smtp.account, options, io));
+      run = { plan, early };
+      // The header is rewritten once, with the first part's account (the only one, unless routes split the mail).
+      const first = plan.parts[0]!;
+      return rewriteSettings(first.account, first.reversePath);
     },
   });
   try {
-    const { account, reversePath } = run!;
-    if (options.debug) io.writeOut(debugSettings(run!, account, options));
-    const recipients = envelopeRecipients(account, options.recipients, prepared.info.recipients);
+    const { plan, early } = run!;
+    if (options.debug) io.writeOut(debugSettings(plan.files, plan.parts[0]!, options));
     checkMessage(prepared);
-    const startedAt = new Date();
-    const queueing = { account, options, mailFrom: run!.mailFrom, reversePath, recipients, spool: prepared.spool };
-    if (account.queue === 'always') return await queueMail({ ...queueing, now: startedAt }, io, true);
-    const mailsize = prepared.spool.octets - prepared.spool.lines;
-    const outcome = await send(account, early!, reversePath, recipients, prepared, options).then(
-      (result) => ({ result }),
-      (error: unknown) => ({ error }),
-    );
-    await logMail({ account, reversePath, recipients, mailsize, startedAt, ...outcome }, io);
-    if ('error' in outcome) {
-      // on_failure: what would exit 75 is queued instead, and the caller is told success.
-      if (account.queue === 'on_failure' && outcome.error instanceof OutboxError && exitStatusFor(outcome.error) === EX_TEMPFAIL) {
-        return await queueMail({ ...queueing, now: new Date(), failure: outcome.error }, io, false);
-      }
-      throw outcome.error;
-    }
+    const outcomes: PartOutcome[] = [];
+    for (const [index, part] of plan.parts.entries()) outcomes.push(await deliverPart(part, early.get(index), prepared, options, io));
+    const single = plan.parts.length === 1;
+    if (single && outcomes[0]!.error !== undefined) throw outcomes[0]!.error;
+    if (!single) throwIfAnyFailed(outcomes, io);
     return EX_OK;
   } finally {
     await prepared.spool.dispose();
   }
 }
 
+/** One part: queued (`queue always`), or sent / delivered locally and logged, queued after a temporary failure with `on_failure`. */
+async function deliverPart(part: Part, early: EarlyWork | undefined, prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<PartOutcome> {
+  const { account, reversePath, recipients, mailFrom, via } = part;
+  const startedAt = new Date();
+  const queueing = { account, options, mailFrom, reversePath, recipients, spool: prepared.spool, ...(via === 'mda' ? { via } : {}) };
+  if (account.queue === 'always') return { part, queued: await queueMail({ ...queueing, now: startedAt }, io, true) };
+  const mailsize = prepared.spool.octets - prepared.spool.lines;
+  const chain = newChainReport();
+  const attempt = via === 'mda'
+    ? deliverLocalPart(part, prepared, io)
+    : send(account, early ?? startEarlyWork(account, options, io), reversePath, [...recipients], prepared, options, { fallbacks: part.fallbacks, io, report: chain });
+  const outcome = await attempt.then(
+    (result) => (result === undefined ? {} : { result }),
+    (error: unknown) => ({ error }),
+  );
+  await logMail({ account: via === 'mda' ? localLogAccount(account) : account, reversePath, recipients, mailsize, startedAt, ...(via === 'mda' ? {} : { chain }), ...outcome }, io);
+  if (!('error' in outcome)) return { part };
+  // on_failure: what would exit 75 is queued instead, and the caller is told success.
+  if (account.queue === 'on_failure' && outcome.error instanceof OutboxError && exitStatusFor(outcome.error) === EX_TEMPFAIL) {
+    return { part, queued: await queueMail({ ...queueing, now: new Date(), failure: outcome.error }, io, false) };
+  }
+  return { part, error: outcome.error };
+}
+
+async function deliverLocalPart(part: Part, prepared: PreparedMessage, io: Stdio): Promise<undefined> {
+  const results = await deliverLocally({
+    rules: part.account,
+    home: homeDirectory(io.env),
+    reversePath: part.reversePath,
+    recipients: part.recipients,
+    message: () => prepared.spool.chunks(),
+    env: io.env,
+  });
+  const failure = localFailure(results);
+  if (failure) throw failure;
+  return undefined;
+}
+
 /** Stores the mail durably and logs it; silence on success, as sendmail's callers expect (cron mails any output). */
-async function queueMail(request: EnqueueRequest, io: Stdio, flushNow: boolean): Promise<number> {
+async function queueMail(request: EnqueueRequest, io: Stdio, flushNow: boolean): Promise<QueueRecord> {
   const record = await enqueueMail(request, io.env);
   if (request.account.logfile !== null || request.account.syslog !== null) {
     await writeLogRecord(request.account, queueLogRecord(record, 'queued', request.account), io);
   }
-  if (flushNow) startBackgroundFlush(queueDirOf(request.account, io.env), request.options, io);
-  return EX_OK;
+  const dir = queueDirOf(request.account, io.env);
+  // One background flush per queue folder, however many parts went into it: it sends them all.
+  if (flushNow && !flushesStarted.has(dir)) {
+    flushesStarted.add(dir);
+    startBackgroundFlush(dir, request.options, io);
+  }
+  return record;
 }
 
-/** The account, once the header is read: its From may choose the account (--read-envelope-from) or fill in `%F`. */
-async function accountFor(options: CliOptions, io: Stdio, info: HeaderInfo): Promise<Run> {
-  const fromMail = options.readEnvelopeFrom ? requireMailFrom(envelopeFromHeader(info.original)) : undefined;
-  const { chosen, files } = chooseForRun(options, io.env, fromMail);
-  const mailFrom = fromMail ?? (needsMailFrom(chosen.account) ? envelopeFromHeader(info.original) : undefined);
-  const account = await expandForRun(chosen, io.env, mailFrom);
-  return { account, mailFrom, reversePath: nullPathFor(requireEnvelopeFrom(account)), files, chosen };
-}
-
-/** --read-envelope-from and no From (or Resent-From): as msmtp, the envelope-from is missing (78), not a usage error. */
-function requireMailFrom(from: string | undefined): string {
-  if (from === undefined) throw new OutboxError('E_NO_ENVELOPE_FROM', 'no envelope-from address found in the mail (From or Resent-From)');
-  return from;
-}
+const flushesStarted = new Set<string>();
 
 export function rewriteSettings(account: ReadyAccount, reversePath: string): RewriteSettings {
   return {
@@ -115,13 +141,6 @@ export function rewriteSettings(account: ReadyAccount, reversePath: string): Rew
     host: account.host ?? '',
     now: new Date(),
   };
-}
-
-/** Command-line recipients first, then those from the header (-t), then the account's aliases (envelope only). */
-function envelopeRecipients(account: ReadyAccount, args: readonly string[], fromHeader: readonly string[]): string[] {
-  const all = [...args.flatMap((arg) => parseRecipientArgument(arg)), ...fromHeader];
-  if (all.length === 0) throw new OutboxError('E_USAGE', 'no recipients found');
-  return expandAccountAliases(account, all, (path) => readFileSync(path));
 }
 
 /** RFC 5322 §2.3 forbids NUL anywhere in a message; receivers mangle or refuse it, so it is refused before anything is sent. */
@@ -157,25 +176,28 @@ function startEarlyWork(account: ReadyAccount, options: CliOptions, io: Stdio): 
   return { auth, session };
 }
 
-async function send(account: ReadyAccount, early: EarlyWork, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions): Promise<DeliveryResult> {
-  const auth = await early.auth; // first, as before: a failing passwordeval is the error to report
-  const session = await early.session;
-  return deliver({
+/** The fail-over chain after the account, and where to report what it did (issue 16). */
+interface ChainPlan {
+  readonly fallbacks: readonly ReadyAccount[];
+  readonly io: Stdio;
+  readonly report: ChainReport;
+}
+
+async function send(account: ReadyAccount, early: EarlyWork, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, chain: ChainPlan): Promise<DeliveryResult> {
+  // The first link is the early work; each fallback's is made when it is reached. The envelope is the mail's, the same for each.
+  const links = [{ account, auth: () => early.auth, session: () => early.session }, ...laterLinks(chain.fallbacks, options, chain.io)];
+  const note = options.debug ? (line: string) => chain.io.writeOut(`${line}\n`) : undefined;
+  return tryChain(links, (session, auth) => deliver({
     session,
     ...(auth ? { auth } : {}),
     envelope: { reversePath, recipients, ...dsnRequest(account, options.envid) },
     message: prepared.spool.chunks(),
     facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit, body: options.bodyType },
     eightbit: { policy: account.eightbit, reread: () => prepared.spool.chunks() },
-  });
+  }), chain.report, note);
 }
 
-/** msmtp's --debug starts with the settings it uses: what --pretend prints, secrets redacted there. */
-function debugSettings(run: Run, account: ReadyAccount, options: CliOptions): string {
-  return renderPretend(pretendLines({ files: run.files, chosen: { ...run.chosen, account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients }));
-}
-
-/** `MAILER-DAEMON` (any case) is the null reverse-path, as in msmtp. */
-function nullPathFor(from: string): string {
-  return from.toUpperCase() === 'MAILER-DAEMON' ? '' : from;
+/** msmtp's --debug starts with the settings it uses: what --pretend prints, secrets redacted there (the first part's account). */
+function debugSettings(files: PartPlan['files'], part: Part, options: CliOptions): string {
+  return renderPretend(pretendLines({ files, chosen: { ...part.chosen, account: part.account }, mode: 'sendmail', readRecipientsFromMail: options.readRecipients, fallbacks: part.fallbacks.map((f) => f.name) }));
 }

@@ -11,7 +11,7 @@ import { OutboxError } from '../errors.js';
 import { prepareMessage, type PreparedMessage } from '../message/prepare.js';
 import type { Spool } from '../message/spool.js';
 import type { Delivery, Envelope } from '../server/backend.js';
-import type { ReplySpec } from '../server/reply.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
 import { chooseForRun, expandForRun } from './account-choice.js';
 import type { CliOptions } from './options.js';
 import { dsnRequest } from './session-options.js';

@@ -9,7 +9,10 @@ import { appendLogLine, logTimeStamp, sendToSyslog } from '../log/index.js';
 import type { ServerLogEvent } from '../server/server-config.js';
 import type { Stdio } from './stdio.js';
 
-export function serverLogger(target: string, io: Pick<Stdio, 'writeErr'>): ((event: ServerLogEvent) => void) | undefined {
+/** Logs one event; `settled()` resolves once every line logged so far is written (for tests and shutdown). */
+export type ServerLogger = ((event: ServerLogEvent) => void) & { settled(): Promise<void> };
+
+export function serverLogger(target: string, io: Pick<Stdio, 'writeErr'>): ServerLogger | undefined {
   if (target === 'none') return undefined;
   let reported = false;
   const report = (reason: string): void => {
@@ -19,7 +22,7 @@ export function serverLogger(target: string, io: Pick<Stdio, 'writeErr'>): ((eve
   };
   // Lines are written in order: each write waits for the one before.
   let queue: Promise<void> = Promise.resolve();
-  return (event) => {
+  const log = (event: ServerLogEvent): void => {
     const line = formatServerEvent(event);
     queue = queue.then(async () => {
       if (target === 'syslog') {
@@ -31,6 +34,7 @@ export function serverLogger(target: string, io: Pick<Stdio, 'writeErr'>): ((eve
       }
     });
   };
+  return Object.assign(log, { settled: () => queue });
 }
 
 /** One line, key=value words where they help grep; never a password (events carry none). */

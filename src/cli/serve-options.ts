@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isIP } from 'node:net';
 import { OutboxError } from '../errors.js';
 import { SERVER_DEFAULTS } from '../server/server-config.js';
+import { helpOption } from './help-groups.js';
 import { VERSION } from './version.js';
 
 export type ServeBackendKind = 'relay' | 'command' | 'queue' | 'maildir';
@@ -47,7 +48,7 @@ const DEFAULT_PORT = 25;
 
 export function parseServeCommandLine(argv: readonly string[]): ServeParseOutcome {
   let printed = '';
-  const program = buildProgram((text) => {
+  const program = buildServeProgram((text) => {
     printed += text;
   });
   try {
@@ -62,10 +63,13 @@ export function parseServeCommandLine(argv: readonly string[]): ServeParseOutcom
   return { kind: 'run', options: toServeOptions(program.opts<Record<string, unknown>>()) };
 }
 
-function buildProgram(print: (text: string) => void): Command {
+/** The server's program: --help, outbox-serve(1) and the completions are made from its options. */
+export function buildServeProgram(print: (text: string) => void = () => {}): Command {
   return new Command('outbox serve')
     .description('Accept mail over SMTP or LMTP and relay it, queue it, pipe it to a command or keep it in a Maildir (msmtpd compatible).')
-    .helpOption('--help', 'print this help and exit')
+    .addHelpOption(helpOption())
+    // The descriptions name each default in the option's own units; commander's "(default: 300000)" would repeat them in milliseconds.
+    .configureHelp({ optionDescription: (option) => option.description })
     .version(`outbox serve version ${VERSION}`, '--version', 'print version information and exit')
     .exitOverride()
     .configureOutput({ writeOut: print, writeErr: () => {} })

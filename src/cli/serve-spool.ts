@@ -11,7 +11,7 @@
  * chunk, so a slow disk pushes back on the client and memory holds one chunk.
  */
 import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink } from '../server/backend.js';
-import type { ReplySpec } from '../server/reply.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
 import { spoolMessage, type Spool, type SpoolOptions } from '../message/spool.js';
 
 export type SpoolHandler = (spool: Spool, envelope: Envelope, connection: ConnectionInfo) => Promise<Delivery>;

@@ -16,6 +16,8 @@ import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { firstOutputLine, resolvePassword, systemSecretDeps } from '../config/index.js';
 import { OutboxError, strerror } from '../errors.js';
+import { saslprep } from '../sasl/saslprep.js';
+import { scramCredentials } from '../sasl/server.js';
 import type { Backend } from '../server/backend.js';
 import { CommandBackend } from '../server/backends/command.js';
 import { filterBackend } from '../server/backends/filter.js';
@@ -157,9 +159,13 @@ export async function authFor(auth: NonNullable<ServeOptions['auth']>, deps = sy
     if (password === undefined) throw new OutboxError('E_CONFIG', `--auth: cannot get the password for (localhost, smtp, ${auth.user})`);
   }
   const expected = digest(`${auth.user}\0${password}`);
+  // SCRAM-SHA-256's stored keys, made once: the password itself is not kept for it. A password SASLprep refuses gets no SCRAM.
+  const scram = scramCredentials(password);
+  const scramUser = saslprep(auth.user);
   return {
     // Digests of equal length, compared in constant time: the answer's timing says nothing about the password.
     verify: async (user, given) => timingSafeEqual(digest(`${user}\0${given}`), expected),
+    ...(scram && scramUser.ok ? { scram: async (user: string) => (user === scramUser.value ? scram : undefined) } : {}),
   };
 }
 

@@ -57,8 +57,9 @@ function idnHost(setting: string, name: string): string {
  * idle timer counts, and a failing `passwordeval` (exit 78) then sends
  * nothing at all. It is looked up only when `auth` will need one.
  */
-export async function authSetupFor(account: ReadyAccount, deps: SecretDeps = systemSecretDeps()): Promise<AuthSetup | undefined> {
+export async function authSetupFor(account: ReadyAccount, deps: SecretDeps = systemSecretDeps(), env: NodeJS.ProcessEnv = process.env): Promise<AuthSetup | undefined> {
   if (account.auth === 'off') return undefined;
+  if (account.oauth2_provider !== null && account.auth !== 'external') return oauth2AuthSetup(account, deps, env);
   const secret = needsPassword(account) ? (await resolvePassword(account, deps))?.password : undefined;
   return {
     requested: account.auth,
@@ -67,6 +68,27 @@ export async function authSetupFor(account: ReadyAccount, deps: SecretDeps = sys
     hasClientCertificate: account.tls_cert_file !== null,
     host: account.host ?? '',
     port: account.port,
+  };
+}
+
+/**
+ * An `oauth2_provider` account: the token comes from outbox's store (never
+ * from password or passwordeval), refreshed first when it is about to
+ * expire; `refreshSecret` lets the session refresh it once more if the
+ * server still refuses it. Loaded only for such accounts.
+ */
+async function oauth2AuthSetup(account: ReadyAccount, deps: SecretDeps, env: NodeJS.ProcessEnv): Promise<AuthSetup> {
+  const { accessTokenForAccount } = await import('../oauth2/index.js');
+  const access = await accessTokenForAccount(account, { runCommand: deps.runCommand, env, home: deps.home });
+  return {
+    requested: account.auth,
+    user: account.user,
+    secret: access.token,
+    hasClientCertificate: account.tls_cert_file !== null,
+    host: account.host ?? '',
+    port: account.port,
+    bearer: true,
+    refreshSecret: () => access.refresh(),
   };
 }
 

@@ -133,10 +133,43 @@ export interface Settings {
   // --- eightbit (issue 15): 8-bit mail for a server without 8BITMIME; see docs/eightbit.md.
   /** outbox's own: convert it to 7-bit (default), send it as it is (msmtp), or refuse it (exit 69). */
   readonly eightbit: EightBitSetting;
+  // outbox's own OAuth2 settings (issue 16; see docs/auth.md). With a
+  // provider set, the bearer token comes from outbox's token store, not
+  // from password/passwordeval.
+  /** `google`, `microsoft` or `custom` (endpoints and scope given below); `null`: no built-in OAuth2. */
+  readonly oauth2_provider: OAuth2Provider | null;
+  readonly oauth2_client_id: string | null;
+  /** A secret like a password: `*` in --pretend, never in a message. */
+  readonly oauth2_client_secret: string | null;
+  /** A shell command printing the client secret (as passwordeval); `<redacted>` in --pretend. */
+  readonly oauth2_client_secret_eval: string | null;
+  /** Endpoints (RFC 6749 §3, RFC 8628 §3.1): https, or http on 127.0.0.1 / [::1] only. `null`: the provider's. */
+  readonly oauth2_auth_endpoint: string | null;
+  readonly oauth2_token_endpoint: string | null;
+  readonly oauth2_device_endpoint: string | null;
+  /** Space-separated scopes (RFC 6749 §3.3); `null`: the provider's. */
+  readonly oauth2_scope: string | null;
+  // --- outbox's own: fail-over (issue 16); kept together at the end for easy merges. ---
+  /**
+   * The account to send through when this one cannot be reached or fails
+   * temporarily before the mail is accepted (see config/fallback.ts); `null`: none.
+   */
+  readonly fallback_account: string | null;
+  // --- Local delivery (issue 15, esmtp's `mda`): outbox's own; see docs/local-delivery.md ---
+  /** `mda`: `maildir:PATH`, `mbox:PATH` or a command (split into words, run without a shell), as written; see mda.ts. */
+  readonly mda: string | null;
+  /** `local_domains`: recipients at these domains (lower case) are local too. */
+  readonly local_domains: readonly string[];
+  /** `force_mda`: every recipient is delivered by the MDA. */
+  readonly force_mda: boolean;
 }
 
 /** `eightbit`: what to do with 8-bit data for a server without 8BITMIME. */
 export type EightBitSetting = 'convert' | 'send' | 'refuse';
+
+/** outbox's own `oauth2_provider`: the providers whose endpoints are built in, or `custom`. */
+export const OAUTH2_PROVIDERS = ['google', 'microsoft', 'custom'] as const;
+export type OAuth2Provider = (typeof OAUTH2_PROVIDERS)[number];
 
 /** One layer of settings: defaults, an account's own, inherited, or the command line. */
 export type AccountSettings = Partial<Settings>;
@@ -214,6 +247,20 @@ export const DEFAULT_SETTINGS: Settings = {
   queue_bounce: true,
   // --- eightbit (issue 15)
   eightbit: 'convert',
+  oauth2_provider: null,
+  oauth2_client_id: null,
+  oauth2_client_secret: null,
+  oauth2_client_secret_eval: null,
+  oauth2_auth_endpoint: null,
+  oauth2_token_endpoint: null,
+  oauth2_device_endpoint: null,
+  oauth2_scope: null,
+  // outbox's own: fail-over (issue 16).
+  fallback_account: null,
+  // Local delivery (issue 15).
+  mda: null,
+  local_domains: [],
+  force_mda: false,
 };
 
 export const SETTING_NAMES = Object.keys(DEFAULT_SETTINGS) as readonly (keyof Settings)[];

@@ -7,7 +7,7 @@
  * `defaults`, `account` and `eval` shape the file rather than an account;
  * `parser.ts` handles them.
  */
-import { AUTH_METHODS, type AccountSettings, type AuthSetting, type SyslogFacility } from './account.js';
+import { AUTH_METHODS, OAUTH2_PROVIDERS, type AccountSettings, type AuthSetting, type SyslogFacility } from './account.js';
 import {
   ArgumentError,
   dsnNotify,
@@ -26,6 +26,7 @@ import {
   required,
   type CommandContext,
 } from './arguments.js';
+import { localDomains, mdaSetting } from './mda.js';
 
 export type CommandParser = (argument: string, context: CommandContext) => AccountSettings;
 
@@ -132,10 +133,51 @@ export const COMMANDS: Readonly<Record<string, CommandParser>> = {
 
   // --- eightbit (issue 15), outbox's own: 8-bit mail for a server without 8BITMIME (docs/eightbit.md).
   eightbit: (a, c) => ({ eightbit: oneOf(['convert', 'send', 'refuse'] as const, 'convert')(required(a, c), c) }),
+  // outbox's own commands (msmtp does not know them): OAuth2 built in (issue 16, docs/auth.md).
+  oauth2_provider: (a, c) => ({ oauth2_provider: a === '' ? null : oneOf(OAUTH2_PROVIDERS, 'custom')(a, c) }),
+  oauth2_client_id: (a) => ({ oauth2_client_id: optional(a) }),
+  oauth2_client_secret: (a) => ({ oauth2_client_secret: optional(a) }),
+  oauth2_client_secret_eval: (a) => ({ oauth2_client_secret_eval: optional(a) }),
+  oauth2_auth_endpoint: (a, c) => ({ oauth2_auth_endpoint: endpoint(a, c) }),
+  oauth2_token_endpoint: (a, c) => ({ oauth2_token_endpoint: endpoint(a, c) }),
+  oauth2_device_endpoint: (a, c) => ({ oauth2_device_endpoint: endpoint(a, c) }),
+  oauth2_scope: (a) => ({ oauth2_scope: optional(a) }),
+  // --- outbox's own: fail-over (issue 16); kept together here for easy merges. ---
+  /** The next account of the chain; an empty argument unsets it (an account that must not inherit one from `defaults`). */
+  fallback_account: (a) => ({ fallback_account: optional(a) }),
+  // --- Local delivery (issue 15, esmtp's `mda`): outbox's own; see docs/local-delivery.md. ---
+  // (`route`, issue 16, is a file's line rather than an account's setting: parser.ts reads it.)
+  mda: (a, c) => ({ mda: mdaSetting(a, c) }),
+  local_domains: (a) => ({ local_domains: localDomains(a) }),
+  force_mda: (a, c) => ({ force_mda: onOff(a, c) }),
 };
 
+/**
+ * An OAuth2 endpoint: https, because codes, tokens and the client secret
+ * travel there (RFC 6749 §3.1, §3.2). Plain http only to the loopback
+ * addresses written as literals (RFC 8252 §8.3 prefers literals to
+ * `localhost`, which a resolver could send elsewhere); tests use those.
+ */
+function endpoint(argument: string, context: CommandContext): string | null {
+  if (argument === '') return null;
+  let url: URL;
+  try {
+    url = new URL(argument);
+  } catch {
+    throw new ArgumentError(`${invalid(argument, context).message}: not a URL`);
+  }
+  const loopback = url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === '[::1]');
+  if (url.protocol !== 'https:' && !loopback) {
+    throw new ArgumentError(`${invalid(argument, context).message}: an OAuth2 endpoint must be https (http only on 127.0.0.1 or [::1])`);
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') {
+    throw new ArgumentError(`invalid argument for command ${context.command}: an OAuth2 endpoint has no user, password or fragment`);
+  }
+  return url.href;
+}
+
 /** The commands that structure a file; `parser.ts` handles them. */
-export const STRUCTURE_COMMANDS = ['defaults', 'account', 'eval'] as const;
+export const STRUCTURE_COMMANDS = ['defaults', 'account', 'eval', 'route'] as const;
 
 /**
  * The settings one command sets, for configuration lines and for command-line

@@ -16,8 +16,10 @@
  * user's execute bit), unless the effective user is root.
  */
 import { OutboxError, strerror } from '../errors.js';
+import { checkFallbackChains } from './fallback.js';
 import { errorAt } from './location.js';
 import { parseConfigFile, type AccountDefinition, type ParsedFile } from './parser.js';
+import { checkRoutes, type Route } from './routes.js';
 import type { CommandRunner } from './shell.js';
 
 export const SYSTEM_CONFIG_FILE = '/etc/msmtprc';
@@ -57,6 +59,8 @@ export interface Configuration {
   readonly files: readonly ConfigFileReport[];
   /** User accounts in file order, then the system accounts the user file does not redefine. */
   readonly accounts: readonly AccountDefinition[];
+  /** `route` lines (issue 16): the user file's, then the system file's; each names an account above. */
+  readonly routes?: readonly Route[];
 }
 
 export function loadConfiguration(request: LoadRequest): Configuration {
@@ -66,10 +70,12 @@ export function loadConfiguration(request: LoadRequest): Configuration {
   const userAccounts = user.parsed?.accounts ?? [];
   const userNames = new Set(userAccounts.map((a) => a.name));
   const systemAccounts = (system.parsed?.accounts ?? []).filter((a) => !userNames.has(a.name));
-  return {
-    files: [system.report, user.report],
-    accounts: [...userAccounts, ...systemAccounts],
-  };
+  const accounts = [...userAccounts, ...systemAccounts];
+  // Fail-over chains (issue 16) may cross from the user file into the system file, so they are checked on the whole list.
+  checkFallbackChains(accounts);
+  const routes = [...(user.parsed?.routes ?? []), ...(system.parsed?.routes ?? [])];
+  checkRoutes(routes, new Set(accounts.map((a) => a.name)));
+  return { files: [system.report, user.report], accounts, routes };
 }
 
 export function systemConfigPath(env: Readonly<Record<string, string | undefined>>): string {

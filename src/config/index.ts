@@ -107,7 +107,8 @@ export {
   parseAliases,
   type AliasTable,
 } from './aliases.js';
-export { pretendLines, renderPretend, type Mode, type PretendInput, type PretendLine } from './pretend.js';
+export { checkFallbackChains, describeChain, fallbackChain } from './fallback.js';
+export { pretendLines, renderPretend, type Mode, type PlannedRecipient, type PretendInput, type PretendLine } from './pretend.js';
 export { firstOutputLine, type AsyncCommandRunner, type CommandOutcome, type CommandRunner } from './shell.js';
 export {
   homeDirectory,
@@ -120,3 +121,7 @@ export {
   systemSubstitutionInputs,
   terminalPrompt,
 } from './system.js';
+// Local delivery (issue 15) and recipient routing (issue 16).
+export { parseMda, splitWords, type MdaSpec } from './mda.js';
+export { routeFor, routeMatches, type Route } from './routes.js';
+export { requireServer } from './validate.js';

@@ -22,6 +22,7 @@ import { COMMANDS, STRUCTURE_COMMANDS, parseCommand } from './commands.js';
 import { layer } from './layer.js';
 import { lex, lexLine, trimBlanks, type ConfigLine } from './lexer.js';
 import { errorAt, printable, type Location } from './location.js';
+import { parseRouteArgument, type Route } from './routes.js';
 import { firstOutputLine, type CommandRunner } from './shell.js';
 
 export interface AccountDefinition extends AccountOrigin {
@@ -41,6 +42,8 @@ export interface ParsedFile {
   readonly accounts: readonly AccountDefinition[];
   /** Lines that set a non-empty `password` (directly or through `eval`): the file holds a secret. */
   readonly passwordLines: readonly number[];
+  /** `route PATTERN ACCOUNT` lines (issue 16), in file order; their accounts are checked once both files are read. */
+  readonly routes: readonly Route[];
 }
 
 export interface ParseOptions {
@@ -61,15 +64,16 @@ interface State {
   defaultsSources: SettingSources;
   readonly accounts: AccountDefinition[];
   readonly passwordLines: number[];
+  readonly routes: Route[];
 }
 
 export function parseConfigFile(content: Uint8Array | string, file: string, options: ParseOptions): ParsedFile {
-  const state: State = { section: { kind: 'none' }, defaults: {}, defaultsSources: {}, accounts: [], passwordLines: [] };
+  const state: State = { section: { kind: 'none' }, defaults: {}, defaultsSources: {}, accounts: [], passwordLines: [], routes: [] };
   for (const line of lex(content, file)) {
     const effective = line.command === 'eval' ? evaluate(line, options.runCommand) : line;
     if (effective) apply(state, effective, options, effective !== line);
   }
-  return { file, accounts: state.accounts, passwordLines: state.passwordLines };
+  return { file, accounts: state.accounts, passwordLines: state.passwordLines, routes: state.routes };
 }
 
 /** The line an `eval` line stands for, or `null` when its command printed a blank line. */
@@ -89,14 +93,23 @@ function apply(state: State, line: ConfigLine, options: ParseOptions, fromEval: 
       state.section = { kind: 'defaults' };
     } else if (line.command === 'account') {
       startAccount(state, line);
+    } else if (line.command === 'route') {
+      addRoute(state, line);
     } else {
       set(state, line, parseCommand(line.command, line.argument, options.home));
     }
   });
 }
 
+/** `route` belongs to the file, not to an account: only in `defaults`, where it cannot look like an account's setting. */
+function addRoute(state: State, line: ConfigLine): void {
+  if (state.section.kind !== 'defaults') throw new ArgumentError('command route is allowed only in a defaults section');
+  state.routes.push({ ...parseRouteArgument(line.argument), file: line.file, line: line.line });
+}
+
 function set(state: State, line: ConfigLine, settings: AccountSettings): void {
   if (line.command === 'password' && settings.password) state.passwordLines.push(line.line);
+  if (line.command === 'oauth2_client_secret' && settings.oauth2_client_secret) state.passwordLines.push(line.line);
   if (state.section.kind === 'none') {
     addAccount(state, { name: 'default', file: line.file, line: line.line, defaults: {}, explicit: {}, sources: {} });
   }

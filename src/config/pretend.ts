@@ -9,7 +9,9 @@
  * written. msmtp prints the command. `--debug` prints these same lines.
  */
 import { dsnNotifyParameter, dsnReturnParameter, type Account, type AuthSetting } from './account.js';
+import { describeChain } from './fallback.js';
 import type { ConfigFileReport } from './files.js';
+import type { Route } from './routes.js';
 import type { ChosenAccount } from './select.js';
 
 export type PretendLine =
@@ -31,6 +33,19 @@ export interface PretendInput {
   readonly readRecipientsFromMail?: boolean | undefined;
   /** `--rmqs=ARG`. */
   readonly rmqsArgument?: string | undefined;
+  /** outbox's own (issue 16): the names of the fail-over chain after the chosen account, in order. */
+  readonly fallbacks?: readonly string[] | undefined;
+  /** Issue 16: the `route` lines that apply (none with `-a` or `--host`). */
+  readonly routes?: readonly Route[] | undefined;
+  /** Issues 15, 16: where each command-line recipient would go, when routes or an MDA make it a question. */
+  readonly plan?: readonly PlannedRecipient[] | undefined;
+}
+
+export interface PlannedRecipient {
+  readonly recipient: string;
+  readonly account: string;
+  /** `SMTP`, or `mda KIND-OR-PROGRAM`. */
+  readonly via: string;
 }
 
 const NOT_SET = '(not set)';
@@ -47,11 +62,14 @@ export function pretendLines(input: PretendInput): PretendLine[] {
   notes.push(...choiceNotes(input.chosen));
   const lines: PretendLine[] = notes.map((text) => ({ kind: 'note', text }));
   const { account } = input.chosen;
-  const settings = [...connectionSettings(account), ...(mode === 'sendmail' ? mailSettings(account) : [])];
+  const settings = [...connectionSettings(account), ...oauth2Settings(account), ...(mode === 'sendmail' ? [...mailSettings(account), ...fallbackSettings(input)] : [])];
   lines.push(...settings.map(([key, value]) => ({ kind: 'setting', key, value }) as const));
   if (mode === 'sendmail') {
+    // outbox's own settings, shown only when set: msmtp's output stays as it was for msmtp's files.
+    if (account.mda !== null) lines.push(...localSettings(account).map(([key, value]) => ({ kind: 'setting', key, value }) as const));
     const text = `reading recipients from the command line${input.readRecipientsFromMail ? ' and the mail' : ''}`;
     lines.push({ kind: 'note', text });
+    lines.push(...routeNotes(input).map((text) => ({ kind: 'note', text }) as const));
   } else if (mode === 'rmqs') {
     lines.push({ kind: 'setting', key: 'RMQS argument', value: input.rmqsArgument ?? '' });
   }
@@ -139,6 +157,29 @@ function mailSettings(a: Account): Pair[] {
   ];
 }
 
+/**
+ * outbox's own (issue 16): `fallback_account = b (→ c)`, only when there is a
+ * chain, so that the lines msmtp also prints stay exactly msmtp's.
+ */
+function fallbackSettings(input: PretendInput): Pair[] {
+  const names = input.fallbacks ?? [];
+  return names.length === 0 ? [] : [['fallback_account', describeChain(names)]];
+}
+
+function localSettings(a: Account): Pair[] {
+  return [
+    ['mda', text(a.mda)],
+    ['local_domains', a.local_domains.length === 0 ? NOT_SET : a.local_domains.join(', ')],
+    ['force_mda', onOff(a.force_mda)],
+  ];
+}
+
+function routeNotes(input: PretendInput): string[] {
+  const routes = (input.routes ?? []).map((r) => `route ${r.pattern} -> account ${r.account} (${r.file}:${r.line})`);
+  const plan = (input.plan ?? []).map((p) => `recipient ${p.recipient} -> account ${p.account}, ${p.via}`);
+  return [...routes, ...plan];
+}
+
 function text(value: string | null): string {
   return value ?? NOT_SET;
 }
@@ -151,6 +192,24 @@ function authText(auth: AuthSetting): string {
   if (auth === 'off') return 'none';
   if (auth === 'on') return 'choose';
   return auth.toUpperCase();
+}
+
+// outbox's own OAuth2 settings (issue 16). Shown only when a provider is set,
+// so an msmtp account prints exactly what msmtp prints. The client secret is
+// `*` and its command `<redacted>`, as password and passwordeval; the token
+// store is never read here.
+function oauth2Settings(a: Account): Pair[] {
+  if (a.oauth2_provider === null) return [];
+  return [
+    ['oauth2_provider', a.oauth2_provider],
+    ['oauth2_client_id', text(a.oauth2_client_id)],
+    ['oauth2_client_secret', a.oauth2_client_secret === null ? NOT_SET : '*'],
+    ['oauth2_client_secret_eval', a.oauth2_client_secret_eval === null ? NOT_SET : REDACTED],
+    ['oauth2_auth_endpoint', text(a.oauth2_auth_endpoint)],
+    ['oauth2_token_endpoint', text(a.oauth2_token_endpoint)],
+    ['oauth2_device_endpoint', text(a.oauth2_device_endpoint)],
+    ['oauth2_scope', text(a.oauth2_scope)],
+  ];
 }
 
 // --- eightbit (issue 15): shown only when not the default, so --pretend stays msmtp's for an msmtp configuration.

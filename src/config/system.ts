@@ -111,7 +111,7 @@ export function secretToolKeyring(env: Env = process.env): ((query: KeyringQuery
   };
 }
 
-function findProgram(name: string, env: Env): string | undefined {
+export function findProgram(name: string, env: Env = process.env): string | undefined {
   for (const dir of (env['PATH'] ?? '').split(':')) {
     const candidate = `${dir || '.'}/${name}`;
     try {

@@ -23,8 +23,11 @@ export function finalizeAccount(account: Account): ReadyAccount {
 }
 
 function accountProblem(account: Account, port: number | null): string | undefined {
-  if (account.host === null && account.socket === null) return 'host not set';
-  if (port === null && account.socket === null) return 'port not set';
+  // An account with an `mda` may deliver only locally: its server is checked when a mail needs it (requireServer).
+  if (account.mda === null) {
+    const problem = serverProblem(account, port);
+    if (problem) return problem;
+  }
   if (account.tls_key_file !== null && account.tls_cert_file === null) return 'tls_key_file requires tls_cert_file';
   if (account.tls_cert_file !== null && account.tls_key_file === null) return 'tls_cert_file requires tls_key_file';
   if (account.tls && account.tls_trust_file === null && account.tls_fingerprint === null && account.tls_certcheck) {
@@ -32,6 +35,18 @@ function accountProblem(account: Account, port: number | null): string | undefin
   }
   if (account.tls_crl_file !== null && account.tls_trust_file === null) return 'tls_crl_file requires tls_trust_file';
   return undefined;
+}
+
+function serverProblem(account: Pick<Account, 'host' | 'socket'>, port: number | null): string | undefined {
+  if (account.host === null && account.socket === null) return 'host not set';
+  if (port === null && account.socket === null) return 'port not set';
+  return undefined;
+}
+
+/** An account with an `mda` that must send over SMTP after all (a recipient that is not local): the checks skipped before. */
+export function requireServer(account: ReadyAccount): void {
+  const problem = serverProblem(account, account.port === 0 ? null : account.port);
+  if (problem) throw new OutboxError('E_CONFIG', `${describeAccount(account)}: ${problem}`);
 }
 
 /** "file:12: account work", or "account (command line)" for an account without a file. */

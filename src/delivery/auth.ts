@@ -27,6 +27,15 @@ export interface AuthSetup {
   readonly hasClientCertificate: boolean;
   readonly host: string;
   readonly port: number;
+  /** The secret is an OAuth2 access token from outbox's store (`oauth2_provider`): `auth on` chooses OAUTHBEARER or XOAUTH2. */
+  readonly bearer?: boolean | undefined;
+  /**
+   * A fresh access token, asked for at most once per session when the server
+   * refuses ours as expired or invalid inside the SASL exchange; AUTH is then
+   * tried again on the same connection. An HTTPS request to the token
+   * endpoint, bounded in time: nothing interactive.
+   */
+  readonly refreshSecret?: (() => Promise<string>) | undefined;
 }
 
 /** More challenges than any mechanism needs means a confused or hostile server. */
@@ -49,6 +58,44 @@ export async function prepareAuthentication(session: Session, setup: AuthSetup):
     ...(initial === undefined ? {} : { initialResponse: initial.length === 0 ? '=' : base64(initial) }),
   };
   return { sasl, command, oneRoundTrip: initial !== undefined && sasl.complete };
+}
+
+/**
+ * AUTH on its own (not pipelined), and once more with a refreshed token when
+ * the server says ours expired (see `tokenRejected`) and `refreshSecret` can
+ * get a new one. Returns the exchange that succeeded.
+ */
+export async function authenticateWithRefresh(session: Session, setup: AuthSetup, prepared?: PreparedAuth): Promise<PreparedAuth> {
+  const first = prepared ?? (await prepareAuthentication(session, setup));
+  try {
+    await authenticate(session, first);
+    return first;
+  } catch (error) {
+    if (setup.refreshSecret === undefined || !tokenRejected(first.sasl, error)) throw error;
+    const secret = await setup.refreshSecret();
+    const again = await prepareAuthentication(session, { ...setup, secret, refreshSecret: undefined });
+    await authenticate(session, again);
+    return again;
+  }
+}
+
+/**
+ * The server refused the bearer token itself, which a refresh may cure:
+ * the JSON error of XOAUTH2 (`"status":"401"`, Google's documented answer)
+ * or of OAUTHBEARER (RFC 7628 §3.2.2, `"status":"invalid_token"`), followed
+ * by a permanent failure. Any other refusal (a 4xx, a wrong user) is not
+ * retried: a new token would not change it.
+ */
+export function tokenRejected(sasl: SaslSession, error: unknown): boolean {
+  if (!(error instanceof OutboxError) || error.code !== 'E_AUTH_FAILED' || error.transient) return false;
+  if (sasl.mechanism !== 'XOAUTH2' && sasl.mechanism !== 'OAUTHBEARER') return false;
+  if (sasl.serverError === undefined) return false;
+  try {
+    const status = (JSON.parse(sasl.serverError) as { status?: unknown }).status;
+    return status === '401' || status === 401 || status === 'invalid_token';
+  } catch {
+    return false;
+  }
 }
 
 /** The whole exchange, AUTH first, then the 334 loop. */
@@ -100,6 +147,7 @@ async function startMechanism(session: Session, setup: AuthSetup): Promise<SaslS
     channelBinding: channelBinding !== undefined,
     requested: setup.requested,
     hasClientCertificate: setup.hasClientCertificate,
+    ...(setup.bearer ? { bearer: true } : {}),
   });
   if ('error' in choice) throw new OutboxError(choice.code, choice.error);
   // With channel binding available but no -PLUS offered, SCRAM says so ("y,,"): a

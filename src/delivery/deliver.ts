@@ -6,7 +6,7 @@
 import type { MessageSource } from '../message/header-reader.js';
 import type { TlsSessionInfo } from '../net/tls-policy.js';
 import type { Reply } from '../smtp/reply.js';
-import { authenticate, checkPipelinedAuthReply, prepareAuthentication, type AuthSetup } from './auth.js';
+import { authenticateWithRefresh, checkPipelinedAuthReply, prepareAuthentication, type AuthSetup } from './auth.js';
 import { sevenBitFor, type EightBitOptions } from './eightbit.js';
 import type { Envelope, MessageFacts } from './envelope.js';
 import { openSession, type SessionOptions } from './session.js';
@@ -43,10 +43,12 @@ export async function deliver(request: DeliveryRequest): Promise<DeliveryResult>
   const opened = now();
   let failure: unknown;
   try {
-    const auth = request.auth ? await prepareAuthentication(session, request.auth) : undefined;
+    let auth = request.auth ? await prepareAuthentication(session, request.auth) : undefined;
     // RFC 4954 §4: a one-round-trip AUTH may lead the pipelined envelope, saving a round trip.
-    const pipelined = auth !== undefined && auth.oneRoundTrip && session.capabilities.has('PIPELINING');
-    if (auth && !pipelined) await authenticate(session, auth);
+    // Not with a token outbox can refresh: a refused one is retried on its own, before any MAIL is out.
+    const refreshable = request.auth?.refreshSecret !== undefined;
+    const pipelined = auth !== undefined && auth.oneRoundTrip && session.capabilities.has('PIPELINING') && !refreshable;
+    if (auth && !pipelined) auth = await authenticateWithRefresh(session, request.auth!, auth);
     const authenticated = now();
     const leading = pipelined ? { command: auth!.command, check: (reply: Reply, after: readonly Reply[]) => checkPipelinedAuthReply(auth!, reply, after) } : undefined;
     // After AUTH, before MAIL: the capabilities are known and nothing of the mail is sent yet.

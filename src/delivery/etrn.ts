@@ -5,7 +5,7 @@
  */
 import { OutboxError, describeReply, isTransientReply } from '../errors.js';
 import type { Reply } from '../smtp/reply.js';
-import { authenticate, prepareAuthentication, type AuthSetup } from './auth.js';
+import { authenticateWithRefresh, type AuthSetup } from './auth.js';
 import { openSession, type SessionOptions } from './session.js';
 
 export async function remoteQueueStart(options: SessionOptions, auth: AuthSetup | undefined, node: string): Promise<Reply> {
@@ -16,7 +16,7 @@ export async function remoteQueueStart(options: SessionOptions, auth: AuthSetup 
     if (!session.capabilities.has('ETRN')) {
       throw new OutboxError('E_CAPABILITY', 'the server does not offer ETRN (Remote Message Queue Starting)');
     }
-    if (auth) await authenticate(session, await prepareAuthentication(session, auth));
+    if (auth) await authenticateWithRefresh(session, auth);
     const reply = await session.connection.command({ verb: 'ETRN', node });
     checkEtrnReply(reply);
     return reply;

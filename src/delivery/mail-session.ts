@@ -7,7 +7,7 @@
  */
 import { describeReply, OutboxError } from '../errors.js';
 import type { MessageSource } from '../message/header-reader.js';
-import { authenticate, prepareAuthentication, type AuthSetup } from './auth.js';
+import { authenticateWithRefresh, type AuthSetup } from './auth.js';
 import { sevenBitFor, type EightBitOptions } from './eightbit.js';
 import type { Envelope, MessageFacts } from './envelope.js';
 import { transactPerRecipient, type SentAhead, type Upcoming } from './per-recipient.js';
@@ -40,7 +40,7 @@ export class MailSession {
   static async open(options: SessionOptions, auth?: AuthSetup): Promise<MailSession> {
     const session = await openSession(options);
     try {
-      if (auth) await authenticate(session, await prepareAuthentication(session, auth));
+      if (auth) await authenticateWithRefresh(session, auth);
     } catch (error) {
       await session.close(error);
       throw error;

@@ -48,6 +48,11 @@ export function formatJsonRecord(record: LogRecord, options: JsonLineOptions = {
     out['smtpmsg'] = rawReplyLines(record.reply);
   }
   if (!ok && record.errormsg !== undefined && record.errormsg !== '') out['errormsg'] = record.errormsg;
+  // outbox's fail-over (issue 16), only when a mail fell over: the account described above, and those before it.
+  put(out, 'account', record.account);
+  if (record.failover && record.failover.length > 0) {
+    out['failover'] = record.failover.map((f) => ({ account: f.account, errormsg: f.errormsg, ...(f.reply ? { smtpstatus: f.reply.code, smtpmsg: rawReplyLines(f.reply) } : {}) }));
+  }
   if (record.queue) out['queue'] = { id: record.queue.id, event: record.queue.event };
   out['exitcode'] = exitCodeName(record.exitStatus, options.exitCodeNames);
   out['status'] = record.exitStatus;

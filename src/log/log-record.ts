@@ -70,6 +70,20 @@ export interface LogRecord {
   readonly startedAt: Date;
   /** outbox's queue: which queued mail this line is about, and what became of it. */
   readonly queue?: QueueLogInfo;
+
+  // --- outbox's own: fail-over (issue 16); only when the mail fell over from one account to another. ---
+  /** `account=`: the account whose server the host/tls/auth/user fields describe (it delivered, or was tried last). */
+  readonly account?: string;
+  /** `failover=`: the accounts fallen over before it, in order, and why each failed. */
+  readonly failover?: readonly FailoverEntry[];
+}
+
+/** One account of a fail-over chain that failed before the mail was accepted. */
+export interface FailoverEntry {
+  readonly account: string;
+  /** The error as outbox reports it, without the server's reply (that is in `reply`). */
+  readonly errormsg: string;
+  readonly reply?: LogReply;
 }
 
 /** `queued` by a send, then per attempt of a flush `delivered`, `deferred` (retried later) or `failed` (given up). */

@@ -10,7 +10,7 @@
  * and prints after "log info was:"); `formatLogLine()` puts the time in front,
  * as the log file gets it.
  */
-import { exitCodeName, rawReplyLines, type LogRecord } from './log-record.js';
+import { exitCodeName, rawReplyLines, type FailoverEntry, type LogRecord } from './log-record.js';
 import { strftime } from './strftime.js';
 
 /** msmtp's `logfile_time_format` default. */
@@ -60,10 +60,19 @@ export function formatLogInfo(record: LogRecord, exitCodeNames?: Readonly<Record
     fields.push(`smtpstatus=${record.reply.code}`, `smtpmsg='${message}'`);
   }
   if (!ok && record.errormsg !== undefined && record.errormsg !== '') fields.push(`errormsg='${quotable(record.errormsg)}'`);
+  // outbox's fail-over adds two fields msmtp never writes, only when a mail fell over (issue 16).
+  if (record.account !== undefined) fields.push(`account=${plain(record.account)}`);
+  if (record.failover && record.failover.length > 0) fields.push(`failover='${quotable(record.failover.map(failoverText).join('; '))}'`);
   // outbox's queue adds two fields msmtp never writes, before the exit code that ends msmtp's line.
   if (record.queue) fields.push(`queue=${record.queue.event}`, `queueid=${plain(record.queue.id)}`);
   fields.push(`exitcode=${exitCodeName(record.exitStatus, exitCodeNames)}`);
   return fields.join(' ');
+}
+
+/** `a: cannot connect to … (421 4.3.2 busy)`: an account fallen over, the error and the server's reply. */
+function failoverText(entry: FailoverEntry): string {
+  const reply = entry.reply ? ` (${rawReplyLines(entry.reply).join(' / ')})` : '';
+  return `${entry.account}: ${entry.errormsg}${reply}`;
 }
 
 const CONTROL = /[\x00-\x1f\x7f]/g;

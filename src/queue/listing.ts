@@ -28,6 +28,8 @@ export interface ListedMail {
   readonly last_attempt: string | null;
   readonly last_error: string | null;
   readonly recipients: readonly ListedRecipient[];
+  /** `mda`: a part for the account's MDA (local delivery); absent for SMTP. */
+  readonly via?: 'mda';
 }
 
 export interface ListedCorrupt {
@@ -58,6 +60,7 @@ function listedMail(record: QueueRecord, status: 'queued' | 'active'): ListedMai
     last_attempt: record.last_attempt,
     last_error: record.last_error,
     recipients: record.recipients.map((r) => ({ address: r.address, state: r.state, reply: replyText(r.reply) })),
+    ...(record.via ? { via: record.via } : {}),
   };
 }
 

@@ -52,6 +52,8 @@ export interface QueueRecord {
   readonly account: AccountRef;
   /** The envelope sender; '' is the null reverse-path. */
   readonly from: string;
+  /** `mda`: a part for the account's MDA (local delivery, issue 15); absent: over SMTP. */
+  readonly via?: 'mda';
   readonly recipients: readonly RecipientRecord[];
   /** The mail's size in octets, as stored (CRLF line endings). */
   readonly size: number;
@@ -100,6 +102,7 @@ export function parseRecord(text: string, expectedId: string): QueueRecord {
   if (typeof record['has8bit'] !== 'boolean' || typeof record['chunking'] !== 'boolean') throw new CorruptRecord('has8bit and chunking must be booleans');
   if (record['envid'] !== undefined) string(record, 'envid');
   if (record['body'] !== undefined && record['body'] !== '7BIT' && record['body'] !== '8BITMIME') throw new CorruptRecord('body must be 7BIT or 8BITMIME');
+  if (record['via'] !== undefined && record['via'] !== 'mda') throw new CorruptRecord(`unknown via ${JSON.stringify(record['via'])}`);
   checkAccount(object(record['account'], 'account'));
   const recipients = record['recipients'];
   if (!Array.isArray(recipients) || recipients.length === 0) throw new CorruptRecord('recipients must be a non-empty array');

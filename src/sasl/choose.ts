@@ -28,6 +28,12 @@ export interface ChooseOptions {
   readonly hasSecret?: boolean;
   /** False when no TLS client certificate is configured; undefined when not known. */
   readonly hasClientCertificate?: boolean;
+  /**
+   * The secret is an OAuth2 access token from outbox's own store (the account
+   * sets `oauth2_provider`): `auth on` then chooses among OAUTHBEARER and
+   * XOAUTH2, as the server offers them, and nothing else (a token is no password).
+   */
+  readonly bearer?: boolean;
 }
 
 /** The mechanism is one of the registry's names, so `MECHANISMS[result.mechanism]` is its factory. */
@@ -39,7 +45,9 @@ export type ChooseResult =
 export const AUTO_ORDER_TLS: readonly MechanismName[] = ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-1-PLUS', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN', 'CRAM-MD5', 'LOGIN'];
 /** `auth on` without TLS, best first. */
 export const AUTO_ORDER_PLAINTEXT: readonly MechanismName[] = ['SCRAM-SHA-256', 'SCRAM-SHA-1'];
-/** Never chosen by `auth on`. */
+/** `auth on` for an OAuth2 account (`bearer`), best first: RFC 7628's standard, then Google's and Microsoft's XOAUTH2. */
+export const AUTO_ORDER_BEARER: readonly MechanismName[] = ['OAUTHBEARER', 'XOAUTH2'];
+/** Never chosen by `auth on` (but for `bearer`, the two token mechanisms). */
 const EXPLICIT_ONLY: readonly MechanismName[] = ['EXTERNAL', 'OAUTHBEARER', 'XOAUTH2'];
 
 /** The server offers nothing we may use. */
@@ -77,6 +85,7 @@ export function chooseMechanism(offered: readonly string[], options: ChooseOptio
 }
 
 function chooseAutomatically(offers: readonly string[], listing: string, options: ChooseOptions): ChooseResult {
+  if (options.bearer) return chooseBearer(offers, listing, options);
   const order = options.tls
     ? AUTO_ORDER_TLS.filter((m) => !MECHANISMS[m].needsChannelBinding || options.channelBinding)
     : AUTO_ORDER_PLAINTEXT;
@@ -102,4 +111,19 @@ function chooseAutomatically(offers: readonly string[], listing: string, options
 function missingSecret(name: string): string {
   const what = name === 'OAUTHBEARER' || name === 'XOAUTH2' ? 'an OAuth2 access token' : 'a password';
   return `authentication method ${name} needs ${what}, and none is configured (password, passwordeval, or .netrc)`;
+}
+
+/**
+ * `auth on` with an OAuth2 provider. A bearer token sent in clear can be
+ * replayed by whoever reads it, so without TLS the method must be named,
+ * as for passwords.
+ */
+function chooseBearer(offers: readonly string[], listing: string, options: ChooseOptions): ChooseResult {
+  const chosen = AUTO_ORDER_BEARER.find((m) => offers.includes(m));
+  if (chosen === undefined) return refuse(`the server offers neither OAUTHBEARER nor XOAUTH2, which an oauth2_provider account needs (it offers: ${listing})`);
+  if (!options.tls) {
+    return refuse(`auth on does not send an OAuth2 token without TLS: use TLS ("tls on"), or name the method ("auth ${chosen.toLowerCase()}") to send it unencrypted anyway`);
+  }
+  if (options.hasSecret === false) return noCredentials(missingSecret(chosen));
+  return { mechanism: chosen };
 }

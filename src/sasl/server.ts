@@ -1,10 +1,14 @@
 /**
  * The server's side of PLAIN (RFC 4616) and LOGIN (draft-murchison-sasl-login),
- * as pure steps: the session gives each client line (base64 text, as RFC 4954
+ * and SCRAM-SHA-256 from server-scram.ts, as pure steps: the session gives each client line (base64 text, as RFC 4954
  * carries it) and gets back what to do next, a challenge to send or the
  * credentials to check. No I/O, no timers; checking the password is the
- * caller's, so these never see a verdict and never log anything.
+ * caller's, so these never see a verdict and never log anything. SCRAM
+ * checks its proof itself, from stored keys the caller looks up.
  */
+import { scramSha256ServerExchange, type ScramCredentials } from './server-scram.js';
+
+export { scramCredentials, type ScramCredentials } from './server-scram.js';
 
 export type SaslServerStep =
   /** Send `334 <challenge>` (already base64; "" for an empty challenge). */
@@ -14,7 +18,13 @@ export type SaslServerStep =
   /** The client cancelled with "*" (RFC 4954 §4). */
   | { readonly kind: 'cancelled' }
   /** Not base64, not UTF-8, or not the mechanism's message shape. */
-  | { readonly kind: 'malformed'; readonly why: 'base64' | 'message' };
+  | { readonly kind: 'malformed'; readonly why: 'base64' | 'message' }
+  /** SCRAM: look up the user's stored credentials (undefined: unknown) and resume with them. */
+  | { readonly kind: 'lookup'; readonly user: string; resume(credentials: ScramCredentials | undefined): SaslServerStep }
+  /** SCRAM: the client proved it knows the password. */
+  | { readonly kind: 'authenticated'; readonly user: string }
+  /** SCRAM: a wrong proof, or an unknown user. */
+  | { readonly kind: 'refused'; readonly user: string };
 
 export interface SaslServerExchange {
   readonly mechanism: string;
@@ -24,11 +34,16 @@ export interface SaslServerExchange {
   respond(line: string): SaslServerStep;
 }
 
-export const SERVER_MECHANISMS = ['PLAIN', 'LOGIN'] as const;
+/** The mechanisms EHLO offers, strongest first; SCRAM only when the server has stored credentials (`scram`). */
+export function serverMechanisms(scram: boolean): readonly string[] {
+  return scram ? ['SCRAM-SHA-256', 'PLAIN', 'LOGIN'] : ['PLAIN', 'LOGIN'];
+}
 
 /** A fresh exchange for `mechanism` (any case), or undefined when it is not one we offer. */
-export function serverExchange(mechanism: string): SaslServerExchange | undefined {
+export function serverExchange(mechanism: string, { scram = false } = {}): SaslServerExchange | undefined {
   switch (mechanism.toUpperCase()) {
+    case 'SCRAM-SHA-256':
+      return scram ? scramSha256ServerExchange() : undefined;
     case 'PLAIN':
       return plainExchange();
     case 'LOGIN':

@@ -7,10 +7,13 @@
  * After a failed attempt the reply waits: 1 s, then twice as long after each
  * further failure in the session, at most 60 s (msmtpd waits 1 s). The wait
  * is a function the session is given, so tests use fake timers and never
- * measure time. Nothing here logs or echoes a password.
+ * measure time. A `verify()` that does not answer within the hook limit
+ * (deadline.ts) is a temporary failure, 454, without the wait: it said
+ * nothing about the password. Nothing here logs or echoes a password.
  */
-import { serverExchange, type SaslServerExchange, type SaslServerStep } from '../sasl/server.js';
-import type { ReplySpec } from './reply.js';
+import { serverExchange, type SaslServerExchange, type SaslServerStep, type ScramCredentials } from '../sasl/server.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
+import { DEFAULT_HOOK_TIMEOUT_MS, TIMED_OUT, within } from './deadline.js';
 import type { ServerAuth } from './server-config.js';
 
 export const FIRST_FAILURE_DELAY_MS = 1000;
@@ -26,6 +29,7 @@ export const AUTH_SUCCEEDED: ReplySpec = { code: 235, text: '2.7.0 Authenticatio
 const AUTH_FAILED: ReplySpec = { code: 535, text: '5.7.8 Error: authentication failed' };
 const CANCELLED: ReplySpec = { code: 501, text: '5.7.0 Authentication aborted' };
 const BAD_BASE64: ReplySpec = { code: 501, text: '5.5.2 Error: invalid base64 data' };
+const TEMPORARY_FAILURE: ReplySpec = { code: 454, text: '4.7.0 Temporary authentication failure' };
 const BAD_MESSAGE: ReplySpec = { code: 501, text: '5.5.2 Error: malformed authentication message' };
 
 /** Waits `ms`, or less when `signal` aborts (the client is gone: nobody is left to slow down). */
@@ -51,6 +55,7 @@ export class Authenticator {
   constructor(
     private readonly auth: ServerAuth,
     private readonly sleep: Sleep = realSleep,
+    private readonly verifyTimeoutMs: number = DEFAULT_HOOK_TIMEOUT_MS,
   ) {}
 
   /** A 334 is out and the client's next line belongs to the exchange. */
@@ -60,7 +65,7 @@ export class Authenticator {
 
   /** Undefined when `mechanism` is not offered (the caller answers 504). */
   async begin(mechanism: string, initialResponse: string | undefined): Promise<AuthOutcome | undefined> {
-    const exchange = serverExchange(mechanism);
+    const exchange = serverExchange(mechanism, { scram: this.auth.scram !== undefined });
     if (!exchange) return undefined;
     this.exchange = exchange;
     return this.step(exchange.start(initialResponse));
@@ -84,18 +89,37 @@ export class Authenticator {
 
   private async step(step: SaslServerStep): Promise<AuthOutcome> {
     if (step.kind === 'challenge') return { kind: 'continue', challenge: step.challenge };
+    if (step.kind === 'lookup') return this.lookup(step);
     this.exchange = undefined;
     if (step.kind === 'cancelled') return { kind: 'failure', reply: CANCELLED };
     if (step.kind === 'malformed') return this.fail(step.why === 'base64' ? BAD_BASE64 : BAD_MESSAGE);
-    let good = false;
+    if (step.kind === 'authenticated') return { kind: 'success', user: step.user };
+    if (step.kind === 'refused') return this.fail(AUTH_FAILED, step.user);
+    let good: boolean | typeof TIMED_OUT;
     try {
-      good = await this.auth.verify(step.user, step.password);
+      good = await within(this.verifyTimeoutMs, () => this.auth.verify(step.user, step.password));
     } catch {
-      // A checker that cannot run says nothing about the password: try again later.
-      return { kind: 'failure', reply: { code: 454, text: '4.7.0 Temporary authentication failure' }, user: step.user };
+      good = TIMED_OUT;
     }
+    // A checker that cannot run, or does not answer, says nothing about the password: try again later (RFC 4954 §6).
+    if (good === TIMED_OUT) return { kind: 'failure', reply: TEMPORARY_FAILURE, user: step.user };
     if (good) return { kind: 'success', user: step.user };
     return this.fail(AUTH_FAILED, step.user);
+  }
+
+  /** SCRAM's stored keys for the user, bounded like `verify()`; the exchange goes on with them. */
+  private async lookup(step: Extract<SaslServerStep, { kind: 'lookup' }>): Promise<AuthOutcome> {
+    let found: ScramCredentials | undefined | typeof TIMED_OUT;
+    try {
+      found = await within(this.verifyTimeoutMs, () => this.auth.scram!(step.user));
+    } catch {
+      found = TIMED_OUT;
+    }
+    if (found === TIMED_OUT) {
+      this.exchange = undefined;
+      return { kind: 'failure', reply: TEMPORARY_FAILURE, user: step.user };
+    }
+    return this.step(step.resume(found));
   }
 
   private async fail(reply: ReplySpec, user?: string): Promise<AuthOutcome> {

@@ -13,8 +13,8 @@
  * outbox queue, 250 only once durable), relay (sent on through an account),
  * and filter (a decorator that runs a program on the message first).
  */
-import type { EsmtpParams } from './envelope-syntax.js';
-import type { ReplySpec } from './reply.js';
+import type { EsmtpParamMap } from '../smtp/syntax.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
 
 export type ServerProtocol = 'smtp' | 'lmtp';
 
@@ -37,11 +37,11 @@ export interface Envelope {
   readonly helo: string;
   /** The reverse-path without brackets; "" for the null path. */
   readonly mailFrom: string;
-  readonly mailParams: EsmtpParams;
+  readonly mailParams: EsmtpParamMap;
   /** The recipients the message is delivered to, in RCPT order (only those RCPT accepted). */
   readonly recipients: readonly string[];
   /** The parameters of each recipient's RCPT, parallel to `recipients`. */
-  readonly rcptParams: readonly EsmtpParams[];
+  readonly rcptParams: readonly EsmtpParamMap[];
   /** The session was over TLS (STARTTLS or implicit) when the data was sent. */
   readonly tls?: boolean;
   /** The user AUTH authenticated, if any. */
@@ -71,9 +71,9 @@ export interface MessageSink {
 
 export interface BackendSession {
   /** MAIL passed the core's syntax and size checks; a reply of 400 or more refuses it. */
-  mail?(from: string, params: EsmtpParams): Promise<ReplySpec | undefined> | ReplySpec | undefined;
+  mail?(from: string, params: EsmtpParamMap): Promise<ReplySpec | undefined> | ReplySpec | undefined;
   /** RCPT passed the core's checks; a reply of 400 or more refuses this recipient. */
-  rcpt?(to: string, params: EsmtpParams): Promise<ReplySpec | undefined> | ReplySpec | undefined;
+  rcpt?(to: string, params: EsmtpParamMap): Promise<ReplySpec | undefined> | ReplySpec | undefined;
   /** DATA (or the first BDAT) was accepted: where the message goes. A throw is a 451 local error. */
   open(): Promise<MessageSink>;
   /** RSET, a new EHLO, or the end of a transaction: forget it. */

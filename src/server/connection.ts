@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { formatReply } from './reply.js';
+import { formatReply } from '../smtp/reply-format.js';
 import type { Session } from './session.js';
 
 export interface ConnectionOptions {

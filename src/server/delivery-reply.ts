@@ -3,7 +3,7 @@
  * from the backend's `Delivery`.
  */
 import type { Delivery } from './backend.js';
-import type { ReplySpec } from './reply.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
 
 export const LOCAL_ERROR: ReplySpec = { code: 451, text: '4.3.0 Error: local error in processing' };
 

@@ -4,15 +4,15 @@
  * the server offers, and SMTPUTF8 for a non-ASCII address (RFC 6531). Pure:
  * the session keeps the state (hello, transaction, AUTH) and the replies.
  */
-import type { EsmtpParams } from './envelope-syntax.js';
-import { parseParams, parsePath } from './envelope-syntax.js';
+import type { EsmtpParamMap } from '../smtp/syntax.js';
+import { parseParams, parsePath } from '../smtp/syntax.js';
 import { checkMailParams, checkRcptParams, type Offer } from './extensions.js';
-import type { ReplySpec } from './reply.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
 
 export interface EnvelopeArgument {
   readonly ok: true;
   readonly address: string;
-  readonly params: EsmtpParams;
+  readonly params: EsmtpParamMap;
 }
 
 /** A refusal; `protocolError` says whether it counts towards the session's error limit (a syntax error does). */

@@ -8,8 +8,9 @@
  * product server (`outbox serve`) adds CHUNKING, DSN, STARTTLS and AUTH.
  * BINARYMIME is never offered: the backends take text messages only.
  */
-import type { EsmtpParams } from './envelope-syntax.js';
-import type { ReplySpec } from './reply.js';
+import type { EsmtpParamMap } from '../smtp/syntax.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
+import { isXtext } from '../smtp/xtext.js';
 
 export const TOO_BIG: ReplySpec = { code: 552, text: '5.3.4 Message size exceeds fixed maximum message size' };
 
@@ -22,6 +23,8 @@ export interface Offer {
   readonly startTls: boolean;
   /** AUTH PLAIN LOGIN (RFC 4954): configured, and the session may use it now. */
   readonly auth: boolean;
+  /** What AUTH offers, strongest first; default PLAIN LOGIN. */
+  readonly authMechanisms?: readonly string[];
 }
 
 /** The EHLO/LHLO keywords after the first line. */
@@ -34,7 +37,7 @@ export function advertisedExtensions(offer: Offer): string[] {
     'CHUNKING',
     'DSN',
     ...(offer.startTls ? ['STARTTLS'] : []),
-    ...(offer.auth ? ['AUTH PLAIN LOGIN'] : []),
+    ...(offer.auth ? [`AUTH ${(offer.authMechanisms ?? ['PLAIN', 'LOGIN']).join(' ')}`] : []),
   ];
 }
 
@@ -44,7 +47,7 @@ export function advertisedExtensions(offer: Offer): string[] {
  * (RFC 4954 §5), and none at all after HELO. Returns the refusal, if any.
  */
 export function checkMailParams(
-  params: EsmtpParams,
+  params: EsmtpParamMap,
   extended: boolean,
   sizeLimit: number,
   offer: Pick<Offer, 'full' | 'auth'> = { full: false, auth: false },
@@ -79,7 +82,7 @@ export function checkMailParams(
 }
 
 /** RCPT's parameters: with `full`, NOTIFY and ORCPT (RFC 3461 §4.1, §4.2); none otherwise. */
-export function checkRcptParams(params: EsmtpParams, full = false): ReplySpec | undefined {
+export function checkRcptParams(params: EsmtpParamMap, full = false): ReplySpec | undefined {
   for (const [keyword, value] of Object.entries(params)) {
     if (keyword === 'NOTIFY' && full) {
       if (value === true || !isNotify(value)) {
@@ -92,11 +95,6 @@ export function checkRcptParams(params: EsmtpParams, full = false): ReplySpec | 
     }
   }
   return undefined;
-}
-
-/** RFC 3461 §4: xtext = *( xchar other than "+" and "=" / "+" 2 upper-case hex digits ). */
-export function isXtext(text: string): boolean {
-  return /^(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*$/.test(text);
 }
 
 /** "NEVER", or a comma list of SUCCESS, FAILURE, DELAY, each at most once (any case). */

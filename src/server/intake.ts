@@ -6,18 +6,19 @@
  * and the backend's reset after each transaction. The session owns the
  * command loop and the envelope; this owns the bytes.
  */
-import type { BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink } from './backend.js';
+import type { ConnectionInfo, Delivery, Envelope, MessageSink } from './backend.js';
 import type { CommandReader } from './command-reader.js';
 import { LOCAL_ERROR, lmtpReply, smtpReply } from './delivery-reply.js';
 import { TOO_BIG } from './extensions.js';
+import { HookFailure, type GuardedBackend } from './guarded-backend.js';
 import { protocolWord, receivedField, receivedId } from './received.js';
-import { formatSpec, type ReplySpec } from './reply.js';
+import { formatSpec, type ReplySpec } from '../smtp/reply-format.js';
 import type { SessionOptions, Transaction } from './session-options.js';
 
 /** What the intake needs of its session. */
 export interface IntakeHost {
   readonly options: SessionOptions;
-  readonly backend: BackendSession;
+  readonly backend: GuardedBackend;
   readonly reader: CommandReader;
   readonly connection: ConnectionInfo;
   /** The session's state as the Received field and the envelope report it. */
@@ -66,7 +67,7 @@ export class Intake {
     if (this.incoming) return host.reply(503, '5.5.1 Error: DATA after BDAT');
     if (transaction.recipients.length === 0) return host.reply(554, '5.5.1 Error: no valid recipients');
     const sink = await this.openSink(transaction);
-    if (!sink) return host.replySpec(LOCAL_ERROR);
+    if (!('write' in sink)) return host.replySpec(sink);
     this.incoming = { sink, size: 0, refusal: undefined };
     host.reader.startData();
     host.reply(354, 'End data with <CR><LF>.<CR><LF>');
@@ -85,9 +86,9 @@ export class Intake {
     if (transaction.recipients.length === 0) return refuse(554, '5.5.1 Error: no valid recipients');
     if (!this.incoming) {
       const sink = await this.openSink(transaction);
-      if (!sink) {
+      if (!('write' in sink)) {
         // A transaction that lost a chunk cannot go on: the next chunk would be taken for the first.
-        host.replySpec(LOCAL_ERROR);
+        host.replySpec(sink);
         this.skipChunk(size);
         return this.reset();
       }
@@ -111,16 +112,16 @@ export class Intake {
     this.host.reply(250, `2.0.0 ${chunk.size} octets received`);
   }
 
-  /** The backend's sink, with the Received field already in it; undefined (and 451) when that fails. */
-  private async openSink(transaction: Transaction): Promise<MessageSink | undefined> {
+  /** The backend's sink, with the Received field already in it; or the reply (451) when that fails. */
+  private async openSink(transaction: Transaction): Promise<MessageSink | ReplySpec> {
     let sink: MessageSink | undefined;
     try {
       sink = await this.host.backend.open();
       if (this.host.options.received) await sink.write(Buffer.from(this.receivedField(transaction), 'utf8'));
       return sink;
-    } catch {
-      await sink?.abort().catch(() => undefined);
-      return undefined;
+    } catch (error) {
+      await sink?.abort();
+      return error instanceof HookFailure ? error.reply : LOCAL_ERROR;
     }
   }
 
@@ -156,8 +157,8 @@ export class Intake {
     if (limit > 0 && incoming.size > limit) return this.refuseIncoming(TOO_BIG);
     try {
       await incoming.sink.write(bytes);
-    } catch {
-      await this.refuseIncoming(LOCAL_ERROR);
+    } catch (error) {
+      await this.refuseIncoming(error instanceof HookFailure ? error.reply : LOCAL_ERROR);
     }
   }
 
@@ -195,11 +196,11 @@ export class Intake {
       } else if (this.host.options.protocol === 'lmtp') {
         replies.push(...(await this.deliverLmtp(transaction, sink)));
       } else {
-        const delivery = await this.commit(sink, this.envelope(transaction, transaction.recipients.map((_, i) => i)));
+        const delivery = await sink.commit(this.envelope(transaction, transaction.recipients.map((_, i) => i)));
         replies.push(smtpReply(delivery));
       }
     } finally {
-      await this.host.backend.reset?.();
+      await this.host.backend.reset();
     }
     for (const reply of replies) this.host.replySpec(reply);
     const first = replies[0]!;
@@ -213,23 +214,13 @@ export class Intake {
     });
   }
 
-  /** The backend's outcome; a failed commit is a local error, and the message is forgotten. */
-  private async commit(sink: MessageSink, envelope: Envelope): Promise<Delivery> {
-    try {
-      return await sink.commit(envelope);
-    } catch {
-      await sink.abort();
-      return { kind: 'refused', reply: LOCAL_ERROR };
-    }
-  }
-
   /** RFC 2033 §4.2: after the data, one reply for each recipient that RCPT accepted. */
   private async deliverLmtp(transaction: Transaction, sink: MessageSink): Promise<ReplySpec[]> {
     const outcomes = transaction.recipients.map((address) => this.host.options.lmtpDeliveryReply?.(address));
     const delivered = outcomes.flatMap((outcome, i) => (outcome && outcome.code >= 400 ? [] : [i]));
     let delivery: Delivery | undefined;
     if (delivered.length > 0) {
-      delivery = await this.commit(sink, this.envelope(transaction, delivered));
+      delivery = await sink.commit(this.envelope(transaction, delivered));
     } else {
       await sink.abort();
     }
@@ -259,7 +250,7 @@ export class Intake {
   /** Forgets the transaction and a half-sent BDAT message; the backend is told. */
   async reset(): Promise<void> {
     await this.drop();
-    await this.host.backend.reset?.();
+    await this.host.backend.reset();
   }
 
   /** The connection is gone: forget a half-received message without a reset. */

@@ -4,6 +4,7 @@
  * Types only: the CLI turns options into this, the server never reads argv.
  */
 import type { SecureContext } from 'node:tls';
+import type { ScramCredentials } from '../sasl/server.js';
 import type { Backend, ServerProtocol } from './backend.js';
 
 export interface ServerTls {
@@ -16,6 +17,11 @@ export interface ServerTls {
 export interface ServerAuth {
   /** Checks a user and password (msmtpd's --auth=USER[,passwordeval]); never logs the password. */
   verify(user: string, password: string): Promise<boolean>;
+  /**
+   * The user's SCRAM-SHA-256 stored keys (RFC 5802 §3), undefined for an
+   * unknown user. With it, EHLO offers SCRAM-SHA-256 before PLAIN and LOGIN.
+   */
+  scram?(user: string): Promise<ScramCredentials | undefined>;
 }
 
 /** What the server tells the log: one event per session start/end and per message. Never a password. */
@@ -46,6 +52,14 @@ export interface ServerConfig {
   readonly auth?: ServerAuth;
   /** The listening address is loopback: AUTH with a readable password is allowed without TLS. */
   readonly loopback: boolean;
+  /**
+   * The longest wait for a backend's MAIL, RCPT, open, write, reset, logout
+   * or abort hook and for `auth.verify`; then 451 4.3.0 (454 4.7.0 for
+   * AUTH) and the session goes on. Default 60 s (server/deadline.ts).
+   */
+  readonly hookTimeoutMs?: number;
+  /** The longest wait for a message's commit, then 451 4.3.0; default 11 minutes, above the backends' own limits. */
+  readonly commitTimeoutMs?: number;
   readonly onLog?: (event: ServerLogEvent) => void;
 }
 

@@ -11,7 +11,7 @@ import { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { Backend, ConnectionInfo } from './backend.js';
 import { serveConnection, type ConnectionOptions } from './connection.js';
-import { formatReply } from './reply.js';
+import { formatReply } from '../smtp/reply-format.js';
 import type { RunningServer, ServerConfig, ServerLogEvent, ServerTls } from './server-config.js';
 import { Session, type SessionOptions } from './session.js';
 
@@ -89,6 +89,8 @@ function sessionOptions(config: ServerConfig, tls: SessionOptions['tls']): Sessi
     auth: config.auth,
     loopback: config.loopback,
     received: true,
+    hookTimeoutMs: config.hookTimeoutMs,
+    commitTimeoutMs: config.commitTimeoutMs,
     onLog: config.onLog,
   };
 }

@@ -5,8 +5,8 @@
 import type { Sleep } from './auth.js';
 import type { ServerProtocol } from './backend.js';
 import { DEFAULT_MAX_LINE_LENGTH } from './command-reader.js';
-import type { EsmtpParams } from './envelope-syntax.js';
-import type { ReplySpec } from './reply.js';
+import type { EsmtpParamMap } from '../smtp/syntax.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
 import type { ServerAuth, ServerLogEvent } from './server-config.js';
 
 export interface SessionOptions {
@@ -38,6 +38,10 @@ export interface SessionOptions {
   readonly sleep?: Sleep | undefined;
   /** The clock of the Received field (tests pass a fixed one). */
   readonly now?: (() => Date) | undefined;
+  /** The longest wait for a backend hook or the password check (deadline.ts); default 60 s. */
+  readonly hookTimeoutMs?: number | undefined;
+  /** The longest wait for a message's commit; default 11 minutes, a backstop above the backends' own limits. */
+  readonly commitTimeoutMs?: number | undefined;
   readonly onLog?: ((event: ServerLogEvent) => void) | undefined;
 }
 
@@ -51,8 +55,8 @@ export const SESSION_DEFAULTS = {
 /** A mail transaction from MAIL on: the envelope so far. */
 export interface Transaction {
   readonly mailFrom: string;
-  readonly mailParams: EsmtpParams;
+  readonly mailParams: EsmtpParamMap;
   readonly smtputf8: boolean;
   readonly recipients: string[];
-  readonly rcptParams: EsmtpParams[];
+  readonly rcptParams: EsmtpParamMap[];
 }

@@ -11,34 +11,29 @@
  * (RFC 3030) are passed on byte for byte: they are counted, not delimited,
  * so nothing in them can end the message early or smuggle a command.
  *
- * Limits against a client that only wastes the server's time (Postfix's
- * hard error and junk command limits): after `maxErrors` (10) protocol
- * errors (500-504, 530, 535, 538, 555 from the session itself, not a
- * backend's refusal of a recipient) the session says 421 and closes, and so
- * it does after `maxJunkCommands` (100) NOOP, RSET, VRFY, HELP or hello
- * commands without an accepted MAIL in between (a client that sends mail,
- * even mail that is then refused, is not idling).
+ * The replies, and the error and junk-command limits that end a session
+ * which only wastes the server's time, are session-output.ts's.
  *
  * STARTTLS (RFC 3207) is the connection's job; the session answers 220,
  * drops every byte the client sent after the command in the clear (the
  * command injection defence), and after `tlsStarted()` forgets the hello,
  * the transaction and any AUTH, as §4.2 asks.
  */
+import { serverMechanisms } from '../sasl/server.js';
 import { Authenticator, AUTH_SUCCEEDED, type AuthOutcome } from './auth.js';
-import type { Backend, BackendSession, ConnectionInfo } from './backend.js';
+import type { Backend, ConnectionInfo } from './backend.js';
 import { CommandReader, type ReaderEvent } from './command-reader.js';
-import { LOCAL_ERROR } from './delivery-reply.js';
 import { parseMailArgument, parseRcptArgument, type EnvelopeRefusal } from './envelope-command.js';
-import { isDomainOrLiteral } from './envelope-syntax.js';
+import { isDomainOrLiteral } from '../smtp/syntax.js';
 import { advertisedExtensions, type Offer } from './extensions.js';
+import { GuardedBackend } from './guarded-backend.js';
 import { Intake } from './intake.js';
-import { formatReply, formatSpec, replyLines, type ReplySpec } from './reply.js';
 import type { SessionOptions } from './session-options.js';
+import { SessionOutput } from './session-output.js';
 
 export { SESSION_DEFAULTS, type SessionOptions } from './session-options.js';
 
-export const DEFAULT_MAX_ERRORS = 10;
-export const DEFAULT_MAX_JUNK_COMMANDS = 100;
+export { DEFAULT_MAX_ERRORS, DEFAULT_MAX_JUNK_COMMANDS } from './session-output.js';
 
 type Handler = (args: string | undefined) => void | Promise<void>;
 
@@ -46,13 +41,12 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const LENIENT_UTF8 = new TextDecoder('utf-8');
 const NOT_IMPLEMENTED = ['EXPN', 'STARTTLS', 'AUTH', 'BDAT', 'ETRN', 'TURN', 'ATRN', 'BURL', 'SEND', 'SOML', 'SAML'];
 const JUNK = new Set(['NOOP', 'RSET', 'VRFY', 'HELP', 'EHLO', 'HELO', 'LHLO']);
-const PROTOCOL_ERRORS = new Set([500, 501, 502, 503, 504, 530, 535, 538, 555]);
 const NO_CONNECTION: ConnectionInfo = { protocol: 'smtp', remoteAddress: '', remotePort: 0, localAddress: '', localPort: 0 };
 
 export class Session {
   private readonly options: SessionOptions;
   private readonly connection: ConnectionInfo;
-  private readonly backend: BackendSession;
+  private readonly backend: GuardedBackend;
   private readonly reader: CommandReader;
   private readonly handlers: ReadonlyMap<string, Handler>;
   private readonly authenticator: Authenticator | undefined;
@@ -64,26 +58,28 @@ export class Session {
   private tlsRequested = false;
   private user: string | undefined;
   private readonly intake: Intake;
-  private errors = 0;
-  private junk = 0;
-  private output = '';
-  private closing = false;
+  private readonly out: SessionOutput;
 
   constructor(options: SessionOptions, backend: Backend, connection?: ConnectionInfo) {
     this.options = options;
+    this.out = new SessionOutput(options);
     this.connection = connection ?? { ...NO_CONNECTION, protocol: options.protocol };
-    this.backend = backend.newSession(this.connection);
+    this.backend = new GuardedBackend(backend.newSession(this.connection), {
+      hookTimeoutMs: options.hookTimeoutMs,
+      commitTimeoutMs: options.commitTimeoutMs,
+      log: (message) => options.onLog?.({ type: 'error', remoteAddress: this.connection.remoteAddress, message }),
+    });
     this.reader = new CommandReader(options.maxLineLength);
     this.secure = options.tls === 'implicit';
-    this.authenticator = options.full && options.auth ? new Authenticator(options.auth, options.sleep) : undefined;
+    this.authenticator = options.full && options.auth ? new Authenticator(options.auth, options.sleep, options.hookTimeoutMs) : undefined;
     this.intake = new Intake({
       options,
       backend: this.backend,
       reader: this.reader,
       connection: this.connection,
       facts: () => ({ helo: this.helo ?? '', extended: this.extended, secure: this.secure, user: this.user }),
-      reply: (code, text) => this.reply(code, text),
-      replySpec: (spec) => this.replySpec(spec),
+      reply: (code, text) => this.out.reply(code, text),
+      replySpec: (spec) => this.out.replySpec(spec),
     });
     this.handlers = new Map<string, Handler>([
       ['EHLO', (args) => this.hello('EHLO', args)],
@@ -94,7 +90,7 @@ export class Session {
       ['DATA', (args) => this.data(args)],
       ['BDAT', (args) => this.bdat(args)],
       ['RSET', (args) => this.rset(args)],
-      ['NOOP', () => this.reply(250, '2.0.0 Ok')],
+      ['NOOP', () => this.out.reply(250, '2.0.0 Ok')],
       ['QUIT', (args) => this.quit(args)],
       ['VRFY', (args) => this.vrfy(args)],
       ['HELP', () => this.help()],
@@ -105,7 +101,7 @@ export class Session {
 
   /** True once the session has said goodbye: write the output, then close. */
   get closed(): boolean {
-    return this.closing;
+    return this.out.closing;
   }
 
   /** Between commands, or inside message data (the connection's two timeouts). */
@@ -115,24 +111,26 @@ export class Session {
 
   greeting(): string {
     const kind = this.options.protocol === 'lmtp' ? 'LMTP' : 'ESMTP';
-    return this.take(() => this.reply(220, `${this.options.hostname} ${kind} outbox`));
+    this.out.reply(220, `${this.options.hostname} ${kind} outbox`);
+    return this.out.take();
   }
 
   /** The goodbye for a client that went quiet for too long. */
   timeout(): string {
-    this.closing = true;
-    return this.take(() => this.reply(421, `4.4.2 ${this.options.hostname} Error: timeout exceeded`));
+    this.out.closing = true;
+    this.out.reply(421, `4.4.2 ${this.options.hostname} Error: timeout exceeded`);
+    return this.out.take();
   }
 
   /** Handles every event in `chunk` (and bytes left from earlier ones); returns the replies. */
   async receive(chunk: Buffer): Promise<string> {
     this.reader.push(chunk);
-    for (let event = this.reader.next(); event && !this.closing && !this.tlsRequested; event = this.reader.next()) {
+    for (let event = this.reader.next(); event && !this.out.closing && !this.tlsRequested; event = this.reader.next()) {
       await this.handle(event);
     }
     // Whatever came after STARTTLS was sent in the clear: none of it may count (RFC 3207 §5).
     if (this.tlsRequested) this.reader.discardBuffered();
-    return this.take(() => undefined);
+    return this.out.take();
   }
 
   /** STARTTLS was answered with 220: the connection must start TLS now (once). */
@@ -158,15 +156,15 @@ export class Session {
    * short a wait after a failed AUTH.
    */
   hangUp(): void {
-    this.closing = true;
+    this.out.closing = true;
     this.authenticator?.hangUp();
   }
 
   /** The connection is gone: forget a half-received message. */
   async end(): Promise<void> {
-    this.closing = true;
+    this.out.closing = true;
     await this.intake.drop();
-    await this.backend.logout?.();
+    await this.backend.logout();
   }
 
   private async handle(event: ReaderEvent): Promise<void> {
@@ -176,7 +174,7 @@ export class Session {
       case 'line-too-long':
         this.options.onTranscript?.('C', '[line too long, discarded]');
         this.authenticator?.cancel();
-        return this.reply(500, '5.5.2 Line too long');
+        return this.out.reply(500, '5.5.2 Line too long');
       case 'data':
         return this.intake.bytes(event.bytes);
       case 'data-end':
@@ -192,7 +190,7 @@ export class Session {
       text = UTF8.decode(line);
     } catch {
       this.options.onTranscript?.('C', LENIENT_UTF8.decode(line));
-      return this.reply(500, '5.5.2 Error: invalid UTF-8 in command');
+      return this.out.reply(500, '5.5.2 Error: invalid UTF-8 in command');
     }
     const space = text.indexOf(' ');
     const verb = (space === -1 ? text : text.slice(0, space)).toUpperCase();
@@ -200,27 +198,25 @@ export class Session {
     // An AUTH initial response is a password in base64: the transcript never shows it.
     this.options.onTranscript?.('C', verb === 'AUTH' && args?.includes(' ') ? `${text.slice(0, space + 1 + args.indexOf(' '))} [redacted]` : text);
     // CR, NUL and friends have no place in a command (RFC 5321 §4.1.1).
-    if (/[\x00-\x1f\x7f]/.test(text)) return this.reply(500, '5.5.2 Error: control character in command');
-    if (JUNK.has(verb) && ++this.junk > (this.options.maxJunkCommands ?? DEFAULT_MAX_JUNK_COMMANDS)) {
-      return this.goodbye('4.7.0 Error: too many commands without mail, closing connection');
-    }
+    if (/[\x00-\x1f\x7f]/.test(text)) return this.out.reply(500, '5.5.2 Error: control character in command');
+    if (JUNK.has(verb) && !this.out.junkCommand()) return;
     const handler = this.handlers.get(verb);
     if (handler) return handler(args);
     if (NOT_IMPLEMENTED.includes(verb)) return this.notImplemented();
-    return this.reply(500, '5.5.2 Error: command not recognized');
+    return this.out.reply(500, '5.5.2 Error: command not recognized');
   }
 
   private async hello(verb: 'EHLO' | 'HELO' | 'LHLO', args: string | undefined): Promise<void> {
     const lmtp = this.options.protocol === 'lmtp';
-    if (lmtp && verb !== 'LHLO') return this.reply(500, '5.5.1 Error: this is an LMTP server, use LHLO');
-    if (!lmtp && verb === 'LHLO') return this.reply(500, '5.5.2 Error: command not recognized');
-    if (args === undefined || !isDomainOrLiteral(args)) return this.reply(501, `5.5.4 Syntax: ${verb} hostname`);
+    if (lmtp && verb !== 'LHLO') return this.out.reply(500, '5.5.1 Error: this is an LMTP server, use LHLO');
+    if (!lmtp && verb === 'LHLO') return this.out.reply(500, '5.5.2 Error: command not recognized');
+    if (args === undefined || !isDomainOrLiteral(args)) return this.out.reply(501, `5.5.4 Syntax: ${verb} hostname`);
     // A new greeting resets the transaction (RFC 5321 §4.1.4).
     await this.intake.reset();
     this.helo = args;
     this.extended = verb !== 'HELO';
-    if (!this.extended) return this.reply(250, this.options.hostname);
-    this.reply(250, [this.options.hostname, ...advertisedExtensions(this.offer())]);
+    if (!this.extended) return this.out.reply(250, this.options.hostname);
+    this.out.reply(250, [this.options.hostname, ...advertisedExtensions(this.offer())]);
   }
 
   /** What EHLO advertises now and what MAIL, RCPT, STARTTLS and AUTH accept. */
@@ -231,6 +227,7 @@ export class Session {
       full,
       startTls: full && this.options.tls === 'starttls' && !this.secure,
       auth: this.authenticator !== undefined && this.authAllowed(),
+      authMechanisms: serverMechanisms(this.options.auth?.scram !== undefined),
     };
   }
 
@@ -241,12 +238,12 @@ export class Session {
 
   private async mail(args: string | undefined): Promise<void> {
     if (this.helo === undefined) return this.needHello();
-    if (this.intake.transaction) return this.reply(503, '5.5.1 Error: nested MAIL command');
-    if (this.authenticator && this.user === undefined) return this.reply(530, '5.7.0 Authentication required');
+    if (this.intake.transaction) return this.out.reply(503, '5.5.1 Error: nested MAIL command');
+    if (this.authenticator && this.user === undefined) return this.out.reply(530, '5.7.0 Authentication required');
     const argument = parseMailArgument(args, { extended: this.extended, sizeLimit: this.options.sizeLimit, offer: this.offer(), full: this.options.full === true });
     if (!argument.ok) return this.refuse(argument);
-    const hook = await this.ask(() => this.backend.mail?.(argument.address, argument.params));
-    if (hook && hook.code >= 400) return this.replySpec(hook);
+    const hook = await this.backend.mail(argument.address, argument.params);
+    if (hook && hook.code >= 400) return this.out.replySpec(hook);
     this.intake.transaction = {
       mailFrom: argument.address,
       mailParams: argument.params,
@@ -254,35 +251,35 @@ export class Session {
       recipients: [],
       rcptParams: [],
     };
-    this.junk = 0;
-    if (hook) return this.replySpec(hook);
-    this.reply(250, '2.1.0 Ok');
+    this.out.mailAccepted();
+    if (hook) return this.out.replySpec(hook);
+    this.out.reply(250, '2.1.0 Ok');
   }
 
   private async rcpt(args: string | undefined): Promise<void> {
     if (this.helo === undefined) return this.needHello();
     const transaction = this.intake.transaction;
-    if (!transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
-    if (this.intake.chunking) return this.reply(503, '5.5.1 Error: RCPT after BDAT');
+    if (!transaction) return this.out.reply(503, '5.5.1 Error: need MAIL command');
+    if (this.intake.chunking) return this.out.reply(503, '5.5.1 Error: RCPT after BDAT');
     const argument = parseRcptArgument(args, this.options.full === true, transaction.smtputf8);
     if (!argument.ok) return this.refuse(argument);
     if (transaction.recipients.length >= this.options.maxRecipients) {
-      return this.reply(452, '4.5.3 Error: too many recipients');
+      return this.out.reply(452, '4.5.3 Error: too many recipients');
     }
     const testHook = this.options.refuseRecipient?.(argument.address);
-    if (testHook && testHook.code >= 400) return this.replySpec(testHook);
-    const hook = (await this.ask(() => this.backend.rcpt?.(argument.address, argument.params))) ?? testHook;
-    if (hook && hook.code >= 400) return this.replySpec(hook);
+    if (testHook && testHook.code >= 400) return this.out.replySpec(testHook);
+    const hook = (await this.backend.rcpt(argument.address, argument.params)) ?? testHook;
+    if (hook && hook.code >= 400) return this.out.replySpec(hook);
     transaction.recipients.push(argument.address);
     transaction.rcptParams.push(argument.params);
-    if (hook) return this.replySpec(hook);
-    this.reply(250, '2.1.5 Ok');
+    if (hook) return this.out.replySpec(hook);
+    this.out.reply(250, '2.1.5 Ok');
   }
 
   private async data(args: string | undefined): Promise<void> {
-    if (args !== undefined) return this.reply(501, '5.5.4 Syntax: DATA');
+    if (args !== undefined) return this.out.reply(501, '5.5.4 Syntax: DATA');
     if (this.helo === undefined) return this.needHello();
-    if (!this.intake.transaction) return this.reply(503, '5.5.1 Error: need MAIL command');
+    if (!this.intake.transaction) return this.out.reply(503, '5.5.1 Error: need MAIL command');
     return this.intake.data();
   }
 
@@ -290,42 +287,42 @@ export class Session {
     if (!this.options.full) return this.notImplemented();
     const match = /^(\d{1,15})( LAST)?$/i.exec(args ?? '');
     // Without a size there is no telling where a chunk would end: what follows is read as commands.
-    if (!match) return this.reply(501, '5.5.4 Syntax: BDAT chunk-size [LAST]');
+    if (!match) return this.out.reply(501, '5.5.4 Syntax: BDAT chunk-size [LAST]');
     const early = this.helo === undefined ? { code: 503, text: `5.5.1 Error: send ${this.helloVerbs()} first` } : undefined;
     return this.intake.bdat(Number(match[1]), match[2] !== undefined, early);
   }
 
   private async rset(args: string | undefined): Promise<void> {
-    if (args !== undefined) return this.reply(501, '5.5.4 Syntax: RSET');
+    if (args !== undefined) return this.out.reply(501, '5.5.4 Syntax: RSET');
     await this.intake.reset();
-    this.reply(250, '2.0.0 Ok');
+    this.out.reply(250, '2.0.0 Ok');
   }
 
   private quit(args: string | undefined): void {
-    if (args !== undefined) return this.reply(501, '5.5.4 Syntax: QUIT');
-    this.reply(221, `2.0.0 ${this.options.hostname} closing connection`);
-    this.closing = true;
+    if (args !== undefined) return this.out.reply(501, '5.5.4 Syntax: QUIT');
+    this.out.reply(221, `2.0.0 ${this.options.hostname} closing connection`);
+    this.out.closing = true;
   }
 
   private vrfy(args: string | undefined): void {
-    if (args === undefined || args === '') return this.reply(501, '5.5.4 Syntax: VRFY <address>');
+    if (args === undefined || args === '') return this.out.reply(501, '5.5.4 Syntax: VRFY <address>');
     // RFC 5321 §3.5.3: 252 neither confirms nor denies the address.
-    this.reply(252, '2.5.0 Cannot VRFY user, but will accept message and attempt delivery');
+    this.out.reply(252, '2.5.0 Cannot VRFY user, but will accept message and attempt delivery');
   }
 
   private help(): void {
     const hello = this.options.protocol === 'lmtp' ? 'LHLO' : 'EHLO HELO';
     const offer = this.offer();
     const extra = [...(offer.full ? ['BDAT'] : []), ...(offer.startTls ? ['STARTTLS'] : []), ...(this.authenticator ? ['AUTH'] : [])];
-    this.reply(214, `2.0.0 Commands: ${[hello, 'MAIL RCPT DATA', ...extra, 'RSET NOOP QUIT VRFY HELP'].join(' ')}`);
+    this.out.reply(214, `2.0.0 Commands: ${[hello, 'MAIL RCPT DATA', ...extra, 'RSET NOOP QUIT VRFY HELP'].join(' ')}`);
   }
 
   private startTls(args: string | undefined): void {
     if (!this.options.full || this.options.tls !== 'starttls') return this.notImplemented();
-    if (this.secure) return this.reply(503, '5.5.1 Error: TLS already active');
-    if (args !== undefined) return this.reply(501, '5.5.4 Syntax: STARTTLS');
+    if (this.secure) return this.out.reply(503, '5.5.1 Error: TLS already active');
+    if (args !== undefined) return this.out.reply(501, '5.5.4 Syntax: STARTTLS');
     if (this.helo === undefined) return this.needHello();
-    this.reply(220, '2.0.0 Ready to start TLS');
+    this.out.reply(220, '2.0.0 Ready to start TLS');
     this.tlsRequested = true;
   }
 
@@ -333,13 +330,13 @@ export class Session {
     const authenticator = this.authenticator;
     if (!authenticator) return this.notImplemented();
     if (this.helo === undefined) return this.needHello();
-    if (this.user !== undefined) return this.reply(503, '5.5.1 Error: already authenticated');
-    if (this.intake.transaction) return this.reply(503, '5.5.1 Error: MAIL transaction in progress');
-    if (!this.authAllowed()) return this.reply(530, '5.7.0 Must issue a STARTTLS command first');
+    if (this.user !== undefined) return this.out.reply(503, '5.5.1 Error: already authenticated');
+    if (this.intake.transaction) return this.out.reply(503, '5.5.1 Error: MAIL transaction in progress');
+    if (!this.authAllowed()) return this.out.reply(530, '5.7.0 Must issue a STARTTLS command first');
     const match = /^([A-Za-z0-9_-]{1,20})(?: (\S+))?$/.exec(args ?? '');
-    if (!match) return this.reply(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');
+    if (!match) return this.out.reply(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');
     const outcome = await authenticator.begin(match[1]!, match[2]);
-    if (!outcome) return this.reply(504, '5.5.4 Error: unsupported authentication mechanism');
+    if (!outcome) return this.out.reply(504, '5.5.4 Error: unsupported authentication mechanism');
     this.authEnds(outcome);
   }
 
@@ -349,31 +346,20 @@ export class Session {
   }
 
   private authEnds(outcome: AuthOutcome): void {
-    if (outcome.kind === 'continue') return this.reply(334, outcome.challenge);
+    if (outcome.kind === 'continue') return this.out.reply(334, outcome.challenge);
     if (outcome.kind === 'success') {
       this.user = outcome.user;
-      return this.replySpec(AUTH_SUCCEEDED);
+      return this.out.replySpec(AUTH_SUCCEEDED);
     }
     if (outcome.user !== undefined) {
       this.options.onLog?.({ type: 'auth-failed', remoteAddress: this.connection.remoteAddress, user: outcome.user });
     }
-    this.replySpec(outcome.reply);
-    this.countError(outcome.reply.code);
-  }
-
-  /** A backend hook's answer; one that throws is a local error (451), and the session goes on. */
-  private async ask(hook: () => Promise<ReplySpec | undefined> | ReplySpec | undefined): Promise<ReplySpec | undefined> {
-    try {
-      return await hook();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.options.onLog?.({ type: 'error', remoteAddress: this.connection.remoteAddress, message });
-      return LOCAL_ERROR;
-    }
+    this.out.replySpec(outcome.reply);
+    this.out.countError(outcome.reply.code);
   }
 
   private notImplemented(): void {
-    this.reply(502, '5.5.1 Error: command not implemented');
+    this.out.reply(502, '5.5.1 Error: command not implemented');
   }
 
   private helloVerbs(): string {
@@ -381,46 +367,12 @@ export class Session {
   }
 
   private needHello(): void {
-    this.reply(503, `5.5.1 Error: send ${this.helloVerbs()} first`);
+    this.out.reply(503, `5.5.1 Error: send ${this.helloVerbs()} first`);
   }
 
   /** A refused MAIL or RCPT argument; a syntax error counts towards the error limit, a refused parameter does not. */
   private refuse(refusal: EnvelopeRefusal): void {
-    if (refusal.protocolError) this.reply(refusal.reply.code, refusal.reply.text);
-    else this.replySpec(refusal.reply);
-  }
-
-  private goodbye(text: string): void {
-    this.reply(421, text);
-    this.closing = true;
-  }
-
-  private reply(code: number, text: string | readonly string[]): void {
-    this.emit(formatReply(code, text));
-    this.countError(code);
-  }
-
-  private countError(code: number): void {
-    if (this.closing || !PROTOCOL_ERRORS.has(code)) return;
-    if (++this.errors >= (this.options.maxErrors ?? DEFAULT_MAX_ERRORS)) {
-      this.goodbye('4.7.0 Error: too many errors, closing connection');
-    }
-  }
-
-  private replySpec(spec: ReplySpec): void {
-    this.emit(formatSpec(spec));
-  }
-
-  private emit(formatted: string): void {
-    const onTranscript = this.options.onTranscript;
-    if (onTranscript) for (const line of replyLines(formatted)) onTranscript('S', line);
-    this.output += formatted;
-  }
-
-  private take(produce: () => void): string {
-    produce();
-    const output = this.output;
-    this.output = '';
-    return output;
+    if (refusal.protocolError) this.out.reply(refusal.reply.code, refusal.reply.text);
+    else this.out.replySpec(refusal.reply);
   }
 }

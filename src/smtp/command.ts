@@ -4,6 +4,7 @@
  * caller can smuggle a second command into the dialogue (RFC 5321 §2.3.8).
  */
 import { OutboxError } from '../errors.js';
+import { isEsmtpKeyword, isEsmtpValue } from './syntax.js';
 
 /** ESMTP parameters on MAIL or RCPT (RFC 5321 §4.1.2 esmtp-param): keyword → value, or `true` for a bare keyword. */
 export type EsmtpParams = ReadonlyArray<readonly [keyword: string, value: string | true]>;
@@ -65,12 +66,11 @@ function paramsText(verb: string, params: EsmtpParams | undefined): string {
   if (!params) return '';
   return params
     .map(([keyword, value]) => {
-      if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(keyword)) {
+      if (!isEsmtpKeyword(keyword)) {
         throw new OutboxError('E_BAD_DATA', `${verb}: invalid ESMTP parameter keyword ${JSON.stringify(keyword)}`);
       }
       if (value === true) return ` ${keyword}`;
-      // esmtp-value = 1*(%d33-60 / %d62-126 / UTF8-non-ascii): no space, no "=", no controls.
-      if (value === '' || /[\x00-\x20=\x7f]/.test(value)) {
+      if (!isEsmtpValue(value)) {
         throw new OutboxError('E_BAD_DATA', `${verb}: invalid value for ESMTP parameter ${keyword}`);
       }
       return ` ${keyword}=${value}`;

@@ -100,10 +100,11 @@ export function makeReply(code: number, lines: readonly string[]): Reply {
   return enhanced ? { code, enhanced, lines } : { code, lines };
 }
 
-const ENHANCED = /^([245])\.(\d{1,3})\.(\d{1,3})(?: |$)/;
+/** RFC 3463's status-code at the start of a reply line: class "." subject "." detail, then a space or the end. */
+export const ENHANCED_STATUS = /^([245])\.(\d{1,3})\.(\d{1,3})(?: |$)/;
 
 function enhancedCodeOf(code: number, text: string): string | undefined {
-  const m = ENHANCED.exec(text);
+  const m = ENHANCED_STATUS.exec(text);
   if (!m || Number(m[1]) !== Math.floor(code / 100)) return undefined;
   return `${m[1]}.${m[2]}.${m[3]}`;
 }

@@ -10,3 +10,8 @@ export function xtext(value: string): string {
   }
   return out;
 }
+
+/** RFC 3461 §4: xtext = *( xchar other than "+" and "=" / "+" 2 upper-case hex digits ). */
+export function isXtext(text: string): boolean {
+  return /^(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})*$/.test(text);
+}

@@ -9,17 +9,21 @@
  * (nodemailer, swaks, msmtp, Postfix: test/e2e/serve*.test.ts and
  * test/interop/), and the client against independent servers too
  * (smtp-server, Postfix, Dovecot), so neither is tested only against itself.
+ * The session core writes its replies and reads paths and parameters with
+ * src/smtp's vocabulary (reply-format.ts, syntax.ts), which the client uses
+ * only for its parameter syntax, never to read replies: those two sides are
+ * tied by a round-trip property test and by the independent servers above.
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import type { ServerProtocol } from '../../src/server/backend.js';
 import { CaptureBackend, readCapturedMessages, type CapturedMessage } from './capture-backend.js';
-import type { ReplySpec } from '../../src/server/reply.js';
+import type { ReplySpec } from '../../src/smtp/reply-format.js';
 import { listenForSessions } from '../../src/server/server.js';
 import { SESSION_DEFAULTS, type SessionOptions } from '../../src/server/session.js';
 
 export type { CapturedMessage } from './capture-backend.js';
-export type { ReplySpec } from '../../src/server/reply.js';
+export type { ReplySpec } from '../../src/smtp/reply-format.js';
 
 export interface CaptureServerOptions {
   /** Address to listen on; default 127.0.0.1. */

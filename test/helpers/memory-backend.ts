@@ -3,8 +3,8 @@
  * the server's session tests. Hooks' replies are set per test.
  */
 import type { Backend, BackendSession, ConnectionInfo, Envelope, MessageSink } from '../../src/server/backend.js';
-import type { EsmtpParams } from '../../src/server/envelope-syntax.js';
-import type { ReplySpec } from '../../src/server/reply.js';
+import type { EsmtpParamMap } from '../../src/smtp/syntax.js';
+import type { ReplySpec } from '../../src/smtp/reply-format.js';
 import { Session, SESSION_DEFAULTS, type SessionOptions } from '../../src/server/session.js';
 
 export interface Committed {
@@ -19,8 +19,8 @@ export class MemoryBackend implements Backend {
   /** Every hook call in order: "mail a@b.test", "rcpt c@d.test", "open", "reset", "logout", "abort". */
   readonly calls: string[] = [];
   readonly connections: ConnectionInfo[] = [];
-  mailReply: ((from: string, params: EsmtpParams) => ReplySpec | undefined) | undefined;
-  rcptReply: ((to: string, params: EsmtpParams) => ReplySpec | undefined) | undefined;
+  mailReply: ((from: string, params: EsmtpParamMap) => ReplySpec | undefined) | undefined;
+  rcptReply: ((to: string, params: EsmtpParamMap) => ReplySpec | undefined) | undefined;
   failOpen = false;
 
   newSession(connection: ConnectionInfo): BackendSession {

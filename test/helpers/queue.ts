@@ -38,6 +38,8 @@ export interface ListedMail {
   last_attempt: string | null;
   last_error: string | null;
   recipients: { address: string; state: 'pending' | 'delivered' | 'failed'; reply: string | null }[];
+  /** `mda`: a local part (issue 15). */
+  via?: 'mda';
 }
 
 export function makeSandbox(): Sandbox {

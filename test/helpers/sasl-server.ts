@@ -1,7 +1,8 @@
 /**
  * A small, strict SMTP server over implicit TLS for the SASL end-to-end
  * tests: the server side of PLAIN (RFC 4616), EXTERNAL (RFC 4422 App. A),
- * OAUTHBEARER (RFC 7628) and SCRAM-SHA-1/-256 with and without -PLUS
+ * OAUTHBEARER (RFC 7628), XOAUTH2 (Google's description, with its 401
+ * JSON challenge) and SCRAM-SHA-1/-256 with and without -PLUS
  * (RFC 5802, RFC 7677, channel binding per RFC 5929 tls-unique and RFC 9266
  * tls-exporter), written from the RFCs and independent of src/sasl, so that
  * a misunderstanding shared by client and server cannot pass.
@@ -21,6 +22,7 @@ export type ServerMechanism =
   | 'PLAIN'
   | 'EXTERNAL'
   | 'OAUTHBEARER'
+  | 'XOAUTH2'
   | 'SCRAM-SHA-1'
   | 'SCRAM-SHA-256'
   | 'SCRAM-SHA-1-PLUS'
@@ -41,6 +43,12 @@ export interface SaslServerOptions {
   readonly user: string;
   readonly password: string;
   readonly token: string;
+  /**
+   * Instead of comparing with `token`: whether a bearer token is valid now
+   * (the OAuth2 tests ask their authorisation server, which issues, expires
+   * and revokes tokens).
+   */
+  readonly acceptToken?: (token: string) => boolean;
   /** SCRAM iteration count (default 4096). */
   readonly iterations?: number;
   /** SCRAM: send a server signature that is not the right one. */
@@ -66,7 +74,7 @@ export interface AuthAttempt {
   reason?: string;
   /** SCRAM: the GS2 header of the client-first message and the channel binding type it named. */
   scram?: { gs2Header: string; channelBindingType?: string };
-  /** OAUTHBEARER: the fields of the client's message. */
+  /** OAUTHBEARER: the fields of the client's message; XOAUTH2: `user` and `auth`. */
   oauth?: { authzid: string; fields: Record<string, string> };
   /** OAUTHBEARER: the client's answer to the error challenge, decoded. */
   errorAnswer?: Buffer;
@@ -365,7 +373,7 @@ class SmtpConnection {
     if (!this.options.mechanisms.includes(mechanism)) return this.reply('504 5.5.4 Unrecognized authentication type');
     const attempt: AuthAttempt = { mechanism, initialResponse, pipelined: followed, responses: [], messages: [], outcome: 'pending' };
     this.record.auth.push(attempt);
-    const oneRoundTrip = initialResponse !== undefined && ['PLAIN', 'EXTERNAL', 'OAUTHBEARER'].includes(mechanism);
+    const oneRoundTrip = initialResponse !== undefined && ['PLAIN', 'EXTERNAL', 'OAUTHBEARER', 'XOAUTH2'].includes(mechanism);
     if (followed && this.pipelining && !oneRoundTrip) {
       this.violation(`AUTH ${mechanism}${initialResponse === undefined ? ' without an initial response' : ''} was not the last command of its pipelined group (RFC 4954 §4)`);
     }
@@ -428,6 +436,8 @@ class SmtpConnection {
         return externalExchange(this.record.clientCertificate);
       case 'OAUTHBEARER':
         return oauthBearerExchange(options, this.port(), attempt);
+      case 'XOAUTH2':
+        return xoauth2Exchange(options, attempt);
       default: {
         const hash = mechanism.startsWith('SCRAM-SHA-256') ? 'sha256' : 'sha1';
         const plus = mechanism.endsWith('-PLUS');
@@ -529,13 +539,45 @@ function oauthBearerExchange(options: SaslServerOptions, port: number, attempt: 
       }
       attempt().oauth = { authzid, fields };
       const bearer = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(fields['auth'] ?? '');
-      const valid = bearer !== null && bearer[1] === options.token
+      const valid = bearer !== null && tokenValid(options, bearer[1]!)
         && (authzid === '' || authzid === options.user)
         && fields['host'] === 'localhost'
         && fields['port'] === String(port);
       if (!valid) {
         errorSent = true;
         return { challenge: Buffer.from(OAUTH_ERROR) };
+      }
+      return { success: options.user };
+    },
+  };
+}
+
+function tokenValid(options: SaslServerOptions, token: string): boolean {
+  return options.acceptToken ? options.acceptToken(token) : token === options.token;
+}
+
+// ---------------------------------------------------------------------------
+// XOAUTH2 (https://developers.google.com/gmail/imap/xoauth2-protocol):
+//   "user=" user ^A "auth=Bearer " token ^A ^A
+// A refused token gets a 334 with base64 JSON {"status":"401",…}; the
+// client answers with an empty line and the server then fails (535).
+
+const XOAUTH2_ERROR = JSON.stringify({ status: '401', schemes: 'bearer', scope: 'https://mail.example.com/' });
+
+function xoauth2Exchange(options: SaslServerOptions, attempt: () => AuthAttempt): Exchange {
+  let errorSent = false;
+  return {
+    step(message) {
+      if (errorSent) {
+        attempt().errorAnswer = Buffer.from(message);
+        return { failure: message.length === 0 ? 'XOAUTH2: token refused' : 'XOAUTH2: the error challenge was not answered with an empty response' };
+      }
+      const match = /^user=([^\x01]+)\x01auth=Bearer ([A-Za-z0-9\-._~+/]+=*)\x01\x01$/.exec(utf8(message) ?? '');
+      if (!match) return { failure: 'XOAUTH2: malformed message' };
+      attempt().oauth = { authzid: '', fields: { user: match[1]!, auth: `Bearer ${match[2]!}` } };
+      if (match[1] !== options.user || !tokenValid(options, match[2]!)) {
+        errorSent = true;
+        return { challenge: Buffer.from(XOAUTH2_ERROR) };
       }
       return { success: options.user };
     },

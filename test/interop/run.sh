@@ -20,7 +20,8 @@ cd "$(dirname "$0")/../.." || exit 1
 
 # xz-utils: msmtp-suite.sh unpacks msmtp's source (.orig.tar.xz) for msmtp's own tests.
 # swaks: a client of outbox serve (serve.test.ts).
-PACKAGES=(postfix dovecot-core dovecot-lmtpd dante-server msmtp mutt git git-email libmailtools-perl bsd-mailx php-cli openssl xz-utils swaks)
+# procmail, fetchmail, cron: real MDAs, a real fetchmail and a real cron daemon around outbox's local delivery (mda.test.ts).
+PACKAGES=(postfix dovecot-core dovecot-lmtpd dante-server msmtp mutt git git-email libmailtools-perl bsd-mailx php-cli openssl xz-utils swaks procmail fetchmail cron)
 APT_TIME_LIMIT=900   # seconds, for each apt-get call
 VITEST_TIME_LIMIT=900
 

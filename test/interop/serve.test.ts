@@ -234,9 +234,10 @@ describe('msmtp → outbox serve --queue → Dovecot LMTP', () => {
  * transports given (a transport map: `ADDRESS smtp:[127.0.0.1]:PORT` is what
  * `relayhost = [127.0.0.1]:PORT` does for all mail), then takes the map out
  * again; each change is a `postfix reload`. Only the addresses of the case are
- * in it, and files run one at a time, so no other case sees it.
+ * in it, and files run one at a time, so no other case sees it. `settings`
+ * are further main.cf lines for the same time (the TLS policy of a case).
  */
-async function withTransportMap(routes: Record<string, string>, body: () => Promise<void>): Promise<void> {
+async function withTransportMap(routes: Record<string, string>, body: () => Promise<void>, settings: Record<string, string> = {}): Promise<void> {
   const { configDir } = setup.postfix;
   const map = join(configDir, 'serve_transport');
   const postconf = (args: string[]) => run('postconf', ['-c', configDir, ...args], { timeoutMs: 20_000 });
@@ -248,11 +249,12 @@ async function withTransportMap(routes: Record<string, string>, body: () => Prom
   writeFileSync(map, Object.entries(routes).map(([address, transport]) => `${address} ${transport}\n`).join(''));
   try {
     expect((await run('postmap', ['-c', configDir, `hash:${map}`], { timeoutMs: 20_000 })).status).toBe(0);
-    expect((await postconf(['-e', `transport_maps = hash:${map}`])).status).toBe(0);
+    const lines = [`transport_maps = hash:${map}`, ...Object.entries(settings).map(([name, value]) => `${name} = ${value}`)];
+    expect((await postconf(['-e', ...lines])).status).toBe(0);
     await reload();
     await body();
   } finally {
-    await postconf(['-X', 'transport_maps']);
+    await postconf(['-X', 'transport_maps', ...Object.keys(settings)]);
     await reload();
   }
 }
@@ -289,6 +291,37 @@ describe('Postfix as the client of outbox serve', () => {
       // Nothing went the other way (Postfix's own virtual delivery).
       expect(findMail('postfix', carol, id)).toHaveLength(0);
     });
+  });
+
+  it('Postfix with TLS required (smtp_tls_security_level encrypt, the test CA trusted) → outbox serve with STARTTLS, relaying into Dovecot: Trusted TLS, ESMTPS', async () => {
+    const dir = join(setup.scratch, uniqueId('serve-postfix-tls'));
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'outboxrc');
+    writeFileSync(config, ['account default', `host ${setup.host}`, `port ${setup.dovecot.ports.lmtp}`, 'protocol lmtp', 'auth off', 'tls off', 'timeout 20', ''].join('\n'), { mode: 0o600 });
+    const server = await startServe(['-C', config, ...TLS]);
+    const recipient = `carol+viatls@${setup.domain}`;
+    const nexthop = `[${setup.host}]:${server.port}`;
+    // A TLS policy for this next hop only: STARTTLS or no delivery, the certificate checked against the test CA.
+    const policy = join(setup.postfix.configDir, 'serve_tls_policy');
+    writeFileSync(policy, `${nexthop} encrypt\n`);
+    expect((await run('postmap', ['-c', setup.postfix.configDir, `hash:${policy}`], { timeoutMs: 20_000 })).status).toBe(0);
+    const settings = { smtp_tls_policy_maps: `hash:${policy}`, smtp_tls_CAfile: setup.tls.ca, smtp_tls_loglevel: '1' };
+    await withTransportMap({ [recipient]: `smtp:${nexthop}` }, async () => {
+      const id = uniqueId('postfix-tls');
+      const mark = logMark();
+      await submitToPostfix([recipient], testMail(id, { to: recipient }));
+      const [mail] = await waitForMail('lmtp', carol, id, { timeoutMs: 30_000 }).catch((error: Error) => {
+        throw new Error(`${error.message}\n--- outbox serve log:\n${server.log()}\n${serverLogTail('postfix')}`);
+      });
+      // Postfix logs the delivery once outbox serve has answered: wait for that line, bounded.
+      const sent = new RegExp(`to=<${escape(recipient)}>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${server.port},.* status=sent \\(250 `);
+      for (let i = 0; i < 100 && !sent.test(logSince(mark)); i++) await sleep(100);
+      const log = logSince(mark);
+      expect(log).toMatch(new RegExp(`postfix/smtp\\[\\d+\\]: Trusted TLS connection established to 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${server.port}: TLS`));
+      expect(log).toMatch(sent);
+      // outbox serve's Received field says the mail came over TLS.
+      expect(mail!.raw.toString('latin1')).toMatch(/^Received: from postfix\.interop\.test \(unknown \[127\.0\.0\.1\]\)\n\tby \S+ \(outbox\) with ESMTPS id \w+\n/m);
+    }, settings);
   });
 
   it("Postfix's LMTP client → outbox serve --lmtp --maildir: one reply per recipient, both sent, stored once with LMTP in the Received field", async () => {
@@ -368,7 +401,7 @@ describe('Python smtplib → outbox serve', () => {
  */
 const KNOWN_DIFFERENCES: Record<string, { readonly why: string; readonly output: RegExp }> = {
   // None. test-header-handling.sh sends RCPT TO:<to4> (no domain): outbox serve takes a local user
-  // as msmtpd does (src/server/envelope-syntax.ts, allowLocalPart), so the whole suite passes.
+  // as msmtpd does (src/smtp/syntax.ts, allowLocalPart), so the whole suite passes.
 };
 
 const SUITE = join(setup.dir, 'msmtp-suite');

@@ -34,6 +34,8 @@ interface Header {
   eightbit?: 'convert' | 'send' | 'refuse';
   tls: 'off' | 'starttls' | 'tls';
   auth?: string;
+  /** An OAuth2 account's token (bearer), refreshable once to this one. */
+  refresh?: string;
   dsn?: { notify?: string; ret?: 'HDRS' | 'FULL' };
 }
 
@@ -88,7 +90,10 @@ describe('transcripts', () => {
           connector: async () => transport,
           ...(header.tls !== 'off' ? { tls } : {}),
         },
-        ...(header.auth ? { auth: { requested: header.auth, user: 'alice@example.com', secret: 'secret', hasClientCertificate: false, host: 'mx.example', port: 25 } } : {}),
+        ...(header.auth ? { auth: {
+          requested: header.auth, user: 'alice@example.com', secret: 'secret', hasClientCertificate: false, host: 'mx.example', port: 25,
+          ...(header.refresh !== undefined ? { bearer: true, refreshSecret: async () => header.refresh! } : {}),
+        } } : {}),
         envelope: { reversePath: header.from, recipients: header.to, ...(header.dsn ? { dsn: header.dsn } : {}) },
         message: [Buffer.from(header.message, 'utf8')],
         ...(header.facts ? { facts: header.facts } : {}),

@@ -235,6 +235,9 @@ describe('the command table', () => {
       remove_bcc_headers logfile logfile_time_format syslog aliases auto_from maildomain keepbcc tls_nocertcheck
       tls_nostarttls add_missing_from_header add_missing_date_header connect_timeout tls_force_sslv3
       logfile_format queue queue_dir queue_lifetime queue_bounce
+      oauth2_provider oauth2_client_id oauth2_client_secret oauth2_client_secret_eval oauth2_auth_endpoint
+      oauth2_token_endpoint oauth2_device_endpoint oauth2_scope fallback_account
+      mda local_domains force_mda
       eightbit`.split(/\s+/);
     expect(Object.keys(COMMANDS).sort()).toEqual([...commands].sort());
   });

@@ -44,7 +44,7 @@ describe('server log', () => {
       const log = serverLogger(file, { writeErr: () => {} })!;
       log({ type: 'listening', address: '127.0.0.1', port: 1 });
       log({ type: 'session', remoteAddress: '127.0.0.1', phase: 'start' });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await log.settled();
       const lines = (await readFile(file, 'utf8')).trim().split('\n');
       expect(lines.map((l) => l.replace(/^\w{3} \d\d \d\d:\d\d:\d\d /, ''))).toEqual(['listening on 127.0.0.1 port 1', 'session start from=127.0.0.1']);
     } finally {

@@ -4,7 +4,8 @@
  * fake that records what it was asked for; nothing measures time.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { decodeResponse, serverExchange } from '../../src/sasl/server.js';
+import { scramSha256 } from '../../src/sasl/scram.js';
+import { decodeResponse, scramCredentials, serverExchange } from '../../src/sasl/server.js';
 import { startSession } from '../helpers/memory-backend.js';
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
@@ -176,5 +177,60 @@ describe('a client that leaves during the wait', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('AUTH SCRAM-SHA-256 in the session', () => {
+  const stored = scramCredentials('right')!;
+  const scramSession = (lookup: (user: string) => Promise<typeof stored | undefined>) => {
+    const waits: number[] = [];
+    const started = startSession({
+      tls: 'implicit',
+      auth: { verify: async () => false, scram: lookup },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    return { ...started, waits };
+  };
+
+  /** Runs outbox's own client through the session; the session's last reply. */
+  async function exchange(say: (text: string) => Promise<string>, password: string): Promise<string> {
+    const client = scramSha256.start({ user: 'ann', secret: password });
+    let reply = await say(`AUTH SCRAM-SHA-256 ${Buffer.from(client.initialResponse()!).toString('base64')}\r\n`);
+    for (let round = 0; round < 3 && reply.startsWith('334 '); round++) {
+      const response = client.respond(Buffer.from(reply.slice(4, -2), 'base64'));
+      reply = await say(`${response.length ? Buffer.from(response).toString('base64') : ''}\r\n`);
+    }
+    return reply;
+  }
+
+  it('is offered first when the server has stored keys, and lets the client in with the right password', async () => {
+    const { say } = scramSession(async (user) => (user === 'ann' ? stored : undefined));
+    expect(await say('EHLO c.test\r\n')).toMatch(/\r\n250[- ]AUTH SCRAM-SHA-256 PLAIN LOGIN\r\n/);
+    expect(await exchange(say, 'right')).toBe('235 2.7.0 Authentication successful\r\n');
+    expect(await say('MAIL FROM:<a@b.test>\r\n')).toBe('250 2.1.0 Ok\r\n');
+  });
+
+  it('refuses a wrong password with 535 after the wait, as PLAIN does', async () => {
+    const { say, waits } = scramSession(async () => stored);
+    await say('EHLO c.test\r\n');
+    expect(await exchange(say, 'wrong')).toBe('535 5.7.8 Error: authentication failed\r\n');
+    expect(waits).toEqual([1000]);
+  });
+
+  it('is a temporary failure (454) when the stored keys cannot be looked up', async () => {
+    const { say } = scramSession(async () => {
+      throw new Error('keyring locked');
+    });
+    await say('EHLO c.test\r\n');
+    expect(await exchange(say, 'right')).toBe('454 4.7.0 Temporary authentication failure\r\n');
+    expect(await say('NOOP\r\n')).toBe('250 2.0.0 Ok\r\n');
+  });
+
+  it('is not offered without stored keys', async () => {
+    const { say } = authSession();
+    expect(await say('EHLO c.test\r\n')).toMatch(/\r\n250[- ]AUTH PLAIN LOGIN\r\n/);
+    expect(await say('AUTH SCRAM-SHA-256\r\n')).toBe('504 5.5.4 Error: unsupported authentication mechanism\r\n');
   });
 });

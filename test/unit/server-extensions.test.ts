@@ -3,7 +3,7 @@
  * with it: DSN's parameters with RFC 3461's syntax, AUTH= of RFC 4954 §5.
  */
 import { describe, expect, it } from 'vitest';
-import { isXtext } from '../../src/server/extensions.js';
+import { isXtext } from '../../src/smtp/xtext.js';
 import { startSession } from '../helpers/memory-backend.js';
 
 const BASE = '250-mx.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-SIZE\r\n250-CHUNKING\r\n';

@@ -32,7 +32,7 @@
 import { spawn } from 'node:child_process';
 import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, MessageSink } from '../backend.js';
 import { permanentFailure, temporaryFailure } from '../backend.js';
-import type { ReplySpec } from '../reply.js';
+import type { ReplySpec } from '../../smtp/reply-format.js';
 import { SpooledSink, SpoolFile } from './spool-file.js';
 
 export interface CommandBackendOptions {

@@ -1,18 +1,20 @@
 /**
- * The grammar of the envelope commands, checked strictly (RFC 5321 §4.1.2),
- * with the UTF-8 extensions of RFC 6531 §3.3 (non-ASCII in atext, qtext and
- * domain labels). Whether non-ASCII is allowed in a given transaction is the
- * session's decision; this file only says whether it is present.
+ * The grammar of SMTP's command arguments (RFC 5321 §4.1.2), with the UTF-8
+ * extensions of RFC 6531 §3.3 (non-ASCII in atext, qtext and domain labels):
+ * what the server reads in MAIL, RCPT and the hello commands, and the
+ * parameter syntax the client's serializer (`command.ts`) checks before it
+ * writes. Pure; `node:net` only for its address predicates, never a socket.
  *
  *   Reverse-path = Path / "<>"
  *   Path         = "<" [ A-d-l ":" ] Mailbox ">"
  *   Mailbox      = Local-part "@" ( Domain / address-literal )
  *   Mail-parameters = esmtp-param *(SP esmtp-param)
+ *   esmtp-param  = esmtp-keyword ["=" esmtp-value]
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** ESMTP parameters by upper-cased keyword; `true` for a keyword without value. */
-export type EsmtpParams = Record<string, string | true>;
+/** ESMTP parameters as read: by upper-cased keyword, `true` for a keyword without value. Order is not kept; a keyword given twice is refused. */
+export type EsmtpParamMap = Record<string, string | true>;
 
 export interface ParsedPath {
   /** The mailbox without angle brackets or source route; "" for the null path. */
@@ -38,6 +40,9 @@ const SUB_DOMAIN = `${LET_DIG}(?:${LDH}*${LET_DIG})?`;
 const DOMAIN = `${SUB_DOMAIN}(?:\\.${SUB_DOMAIN})*`;
 const ADDRESS_LITERAL = '\\[[^\\[\\]\\\\\\s]+\\]';
 const SOURCE_ROUTE = `@${DOMAIN}(?:,@${DOMAIN})*:`;
+const ESMTP_KEYWORD = '[A-Za-z0-9][A-Za-z0-9-]*';
+/** esmtp-value = 1*(%d33-60 / %d62-126 / UTF8-non-ascii): no space, no "=", no controls. */
+const ESMTP_VALUE = `(?:[\\x21-\\x3c\\x3e-\\x7e]|${NON_ASCII})+`;
 
 const DOMAIN_RE = new RegExp(`^${DOMAIN}$`, 'u');
 /** A Local-part alone (no "@domain"): a local user, as daemons write `root`. */
@@ -46,7 +51,19 @@ const MAILBOX_RE = new RegExp(
   `^(?:${SOURCE_ROUTE})?((?:${DOT_STRING}|${QUOTED_STRING})@(${DOMAIN}|${ADDRESS_LITERAL}))$`,
   'u',
 );
-const PARAM_RE = new RegExp(`^([A-Za-z0-9][A-Za-z0-9-]*)(?:=((?:[\\x21-\\x3c\\x3e-\\x7e]|${NON_ASCII})+))?$`, 'u');
+const KEYWORD_RE = new RegExp(`^${ESMTP_KEYWORD}$`);
+const VALUE_RE = new RegExp(`^${ESMTP_VALUE}$`, 'u');
+const PARAM_RE = new RegExp(`^(${ESMTP_KEYWORD})(?:=(${ESMTP_VALUE}))?$`, 'u');
+
+/** An esmtp-keyword (RFC 5321 §4.1.2). */
+export function isEsmtpKeyword(text: string): boolean {
+  return KEYWORD_RE.test(text);
+}
+
+/** An esmtp-value (RFC 5321 §4.1.2, UTF-8 by RFC 6531 §3.3). */
+export function isEsmtpValue(text: string): boolean {
+  return VALUE_RE.test(text);
+}
 
 /**
  * Reads the path at the start of `text` (what follows "FROM:" or "TO:").
@@ -116,8 +133,8 @@ function isAddressLiteral(text: string): boolean {
 }
 
 /** Parses what follows the path: "" or " " + space-separated esmtp-params. */
-export function parseParams(rest: string): Parsed<EsmtpParams> {
-  const params: EsmtpParams = {};
+export function parseParams(rest: string): Parsed<EsmtpParamMap> {
+  const params: EsmtpParamMap = {};
   if (rest === '') return ok(params);
   for (const word of rest.slice(1).split(' ')) {
     const match = PARAM_RE.exec(word);

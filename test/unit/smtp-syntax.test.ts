@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isDomainOrLiteral, parseParams, parsePath } from '../../src/server/envelope-syntax.js';
-import { formatReply, formatSpec, replyLines } from '../../src/server/reply.js';
+import { serializeCommand } from '../../src/smtp/command.js';
+import { isDomainOrLiteral, isEsmtpValue, parseParams, parsePath } from '../../src/smtp/syntax.js';
 
 describe('parsePath', () => {
   it.each([
@@ -102,25 +103,21 @@ describe('isDomainOrLiteral', () => {
   );
 });
 
-describe('replies', () => {
-  it('formats one-line and multi-line replies', () => {
-    expect(formatReply(250, '2.0.0 Ok')).toBe('250 2.0.0 Ok\r\n');
-    expect(formatReply(250, ['mx.example', 'PIPELINING', 'SIZE'])).toBe('250-mx.example\r\n250-PIPELINING\r\n250 SIZE\r\n');
-  });
-
-  it('refuses codes and text that would not be a reply', () => {
-    expect(() => formatReply(99, 'x')).toThrow(RangeError);
-    expect(() => formatReply(250, 'a\r\n250 forged')).toThrow(RangeError);
-    expect(() => formatReply(250, [])).toThrow(RangeError);
-  });
-
-  it('adds an enhanced code to hook replies that lack one, keeping those that have one', () => {
-    expect(formatSpec({ code: 550, text: '5.1.1 No such user' })).toBe('550 5.1.1 No such user\r\n');
-    expect(formatSpec({ code: 450, text: 'Try later' })).toBe('450 4.0.0 Try later\r\n');
-    expect(formatSpec({ code: 550, text: 'one\n5.7.1 two' })).toBe('550-5.0.0 one\r\n550 5.7.1 two\r\n');
-  });
-
-  it('splits formatted replies back into lines for the transcript', () => {
-    expect(replyLines('250-a\r\n250 b\r\n')).toEqual(['250-a', '250 b']);
+describe('esmtp-value', () => {
+  it('is one grammar: what the client may write is what the server reads', () => {
+    const value = fc.oneof(fc.string({ maxLength: 12 }), fc.stringMatching(/^[!-~]{1,12}$/), fc.constantFrom('a=b', 'é', '', ' ', '\x7f'));
+    fc.assert(
+      fc.property(value, (v) => {
+        const written = (() => {
+          try {
+            return serializeCommand({ verb: 'MAIL', reversePath: 'a@b.example', params: [['X', v]] });
+          } catch {
+            return undefined;
+          }
+        })();
+        expect(written !== undefined, JSON.stringify(v)).toBe(isEsmtpValue(v));
+        if (written) expect(parseParams(written.slice('MAIL FROM:<a@b.example>'.length, -2))).toEqual({ ok: true, value: { X: v } });
+      }),
+    );
   });
 });

@@ -1,21 +1,26 @@
 /**
- * Replies as the server writes them (RFC 5321 §4.2):
+ * Replies as a server writes them (RFC 5321 §4.2), the inverse of
+ * `reply.ts`'s parser:
  *
  *   Reply-line = *( Reply-code "-" [ textstring ] CRLF )
  *                   Reply-code [ SP textstring ] CRLF
  *
- * The server keeps its own small formatter instead of reusing `smtp/reply.ts`:
- * the capture server is the oracle the client's tests trust, so it must not
- * share the client's idea of what a reply looks like.
+ * `outbox serve` writes every reply through here. The parser and this writer
+ * share only the enhanced-code grammar (`ENHANCED_STATUS`); the round trip
+ * between them is a property test (test/unit/reply-format.test.ts), and the
+ * client's replies are also checked against servers that are not ours.
  */
+import { ENHANCED_STATUS } from './reply.js';
 
-/** A reply chosen by a test hook: `text` may start with an enhanced code. */
+/**
+ * A reply as a program states it (a backend, a hook, the server itself):
+ * `text` may start with an enhanced code (RFC 3463), and "\n" separates the
+ * lines of a multi-line reply.
+ */
 export interface ReplySpec {
   readonly code: number;
   readonly text: string;
 }
-
-const ENHANCED_CODE = /^[245]\.\d{1,3}\.\d{1,3}(?: |$)/;
 
 /**
  * Formats one reply. `text` is one line or several; each becomes its own
@@ -38,10 +43,9 @@ export function formatReply(code: number, text: string | readonly string[]): str
 }
 
 /**
- * A hook's reply, made honest for a server that advertises
+ * A stated reply, made honest for a server that advertises
  * ENHANCEDSTATUSCODES (RFC 2034 §3): every line of a 2xx/4xx/5xx reply
- * carries an enhanced code, so `X.0.0` is added where the hook left it out.
- * A `text` with "\n" becomes a multi-line reply.
+ * carries an enhanced code, so `X.0.0` is added where the text left it out.
  */
 export function formatSpec(spec: ReplySpec): string {
   const cls = Math.floor(spec.code / 100);
@@ -49,11 +53,11 @@ export function formatSpec(spec: ReplySpec): string {
   if (cls === 3) return formatReply(spec.code, lines);
   return formatReply(
     spec.code,
-    lines.map((line) => (ENHANCED_CODE.test(line) ? line : `${cls}.0.0 ${line}`.trimEnd())),
+    lines.map((line) => (ENHANCED_STATUS.test(line) ? line : `${cls}.0.0 ${line}`.trimEnd())),
   );
 }
 
-/** The lines of formatted replies without their CRLF, for the transcript. */
+/** The lines of formatted replies without their CRLF, for a transcript. */
 export function replyLines(formatted: string): string[] {
   return formatted.split('\r\n').filter((line) => line !== '');
 }
