@@ -15,7 +15,7 @@
  * A direct send, `queue on_failure` and the queue's flush all go through
  * `tryChain`; without a fallback it is one attempt, unchanged.
  */
-import type { ReadyAccount } from '../config/index.js';
+import type { ReadyAccount, SecretDeps } from '../config/index.js';
 import type { AuthSetup } from '../delivery/auth.js';
 import { envelopeWatch, fallsOver } from '../delivery/fallover.js';
 import type { SessionOptions } from '../delivery/session.js';
@@ -51,11 +51,11 @@ export function newChainReport(): ChainReport {
   return { account: undefined, failures: [] };
 }
 
-/** The links after the first: each account's session options and AUTH made when it is reached. */
-export function laterLinks(accounts: readonly ReadyAccount[], options: Pick<CliOptions, 'debug' | 'chunking'>, io: Pick<Stdio, 'env' | 'writeOut'>): ChainLink[] {
+/** The links after the first: each account's session options and AUTH made when it is reached (`secrets`: where passwords come from). */
+export function laterLinks(accounts: readonly ReadyAccount[], options: Pick<CliOptions, 'debug' | 'chunking'>, io: Pick<Stdio, 'env' | 'writeOut'>, secrets?: SecretDeps): ChainLink[] {
   return accounts.map((account) => ({
     account,
-    auth: () => authSetupFor(account),
+    auth: () => authSetupFor(account, secrets),
     session: () => Promise.resolve().then(() => sessionOptionsFor(account, options, io)),
   }));
 }

@@ -9,26 +9,17 @@
  * is known and run while the rest of the mail is read.
  * Returns the exit status; failures are thrown as OutboxError.
  */
-import { homeDirectory, pretendLines, renderPretend, type ReadyAccount } from '../config/index.js';
-import type { AuthSetup } from '../delivery/auth.js';
-import { deliver } from '../delivery/deliver.js';
-import type { DeliveryResult } from '../delivery/deliver.js';
-import type { SessionOptions } from '../delivery/session.js';
+import { pretendLines, renderPretend, type ReadyAccount } from '../config/index.js';
 import { OutboxError } from '../errors.js';
-import { deliverLocally, localFailure } from '../local/deliver.js';
-import { prefetchResolve, systemResolve } from '../net/connector.js';
 import { prepareMessage, type PreparedMessage } from '../message/prepare.js';
 import type { RewriteSettings } from '../message/rewrite.js';
-import type { QueueRecord } from '../queue/record.js';
-import { EX_OK, EX_TEMPFAIL, exitStatusFor } from './exit-status.js';
-import { enqueueMail, queueDirOf, startBackgroundFlush, type EnqueueRequest } from './queue-enqueue.js';
-import { queueLogRecord } from './queue-log.js';
+import { EX_OK } from './exit-status.js';
+import { startBackgroundFlush } from './queue-enqueue.js';
 import type { CliOptions } from './options.js';
-import { localLogAccount, throwIfAnyFailed, type PartOutcome } from './parts-report.js';
+import { deliverPart, startEarlyWork, type EarlyWork, type PartContext } from './part-delivery.js';
+import { throwIfAnyFailed, type PartOutcome } from './parts-report.js';
 import { planParts, type Part, type PartPlan } from './parts.js';
-import { authSetupFor, dsnRequest, sessionOptionsFor } from './session-options.js';
-import { logMail, writeLogRecord } from './mail-log.js';
-import { laterLinks, newChainReport, tryChain, type ChainReport } from './fallback-send.js';
+import { dsnRequest } from './session-options.js';
 import type { Stdio } from './stdio.js';
 import { removeTempFilesOnExit } from './temp-cleanup.js';
 
@@ -51,7 +42,7 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
       const early = new Map<number, EarlyWork>();
       const firstSmtp = plan.parts.findIndex((part) => part.via === 'smtp');
       const smtp = plan.parts[firstSmtp];
-      if (smtp && smtp.account.queue !== 'always') early.set(firstSmtp, startEarlyWork(smtp.account, options, io));
+      if (smtp && smtp.account.queue !== 'always') early.set(firstSmtp, startEarlyWork(smtp.account, { options, io }));
       run = { plan, early };
       // The header is rewritten once, with the first part's account (the only one, unless routes split the mail).
       const first = plan.parts[0]!;
@@ -62,8 +53,9 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
     const { plan, early } = run!;
     if (options.debug) io.writeOut(debugSettings(plan.files, plan.parts[0]!, options));
     checkMessage(prepared);
+    const context: PartContext = { prepared, options, io, dsn: (account) => dsnRequest(account, options.envid), flush: flushOnce(options, io) };
     const outcomes: PartOutcome[] = [];
-    for (const [index, part] of plan.parts.entries()) outcomes.push(await deliverPart(part, early.get(index), prepared, options, io));
+    for (const [index, part] of plan.parts.entries()) outcomes.push(await deliverPart(part, early.get(index), context));
     const single = plan.parts.length === 1;
     if (single && outcomes[0]!.error !== undefined) throw outcomes[0]!.error;
     if (!single) throwIfAnyFailed(outcomes, io);
@@ -73,57 +65,13 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
   }
 }
 
-/** One part: queued (`queue always`), or sent / delivered locally and logged, queued after a temporary failure with `on_failure`. */
-async function deliverPart(part: Part, early: EarlyWork | undefined, prepared: PreparedMessage, options: CliOptions, io: Stdio): Promise<PartOutcome> {
-  const { account, reversePath, recipients, mailFrom, via } = part;
-  const startedAt = new Date();
-  const queueing = { account, options, mailFrom, reversePath, recipients, spool: prepared.spool, ...(via === 'mda' ? { via } : {}) };
-  if (account.queue === 'always') return { part, queued: await queueMail({ ...queueing, now: startedAt }, io, true) };
-  const mailsize = prepared.spool.octets - prepared.spool.lines;
-  const chain = newChainReport();
-  const attempt = via === 'mda'
-    ? deliverLocalPart(part, prepared, io)
-    : send(account, early ?? startEarlyWork(account, options, io), reversePath, [...recipients], prepared, options, { fallbacks: part.fallbacks, io, report: chain });
-  const outcome = await attempt.then(
-    (result) => (result === undefined ? {} : { result }),
-    (error: unknown) => ({ error }),
-  );
-  await logMail({ account: via === 'mda' ? localLogAccount(account) : account, reversePath, recipients, mailsize, startedAt, ...(via === 'mda' ? {} : { chain }), ...outcome }, io);
-  if (!('error' in outcome)) return { part };
-  // on_failure: what would exit 75 is queued instead, and the caller is told success.
-  if (account.queue === 'on_failure' && outcome.error instanceof OutboxError && exitStatusFor(outcome.error) === EX_TEMPFAIL) {
-    return { part, queued: await queueMail({ ...queueing, now: new Date(), failure: outcome.error }, io, false) };
-  }
-  return { part, error: outcome.error };
-}
-
-async function deliverLocalPart(part: Part, prepared: PreparedMessage, io: Stdio): Promise<undefined> {
-  const results = await deliverLocally({
-    rules: part.account,
-    home: homeDirectory(io.env),
-    reversePath: part.reversePath,
-    recipients: part.recipients,
-    message: () => prepared.spool.chunks(),
-    env: io.env,
-  });
-  const failure = localFailure(results);
-  if (failure) throw failure;
-  return undefined;
-}
-
-/** Stores the mail durably and logs it; silence on success, as sendmail's callers expect (cron mails any output). */
-async function queueMail(request: EnqueueRequest, io: Stdio, flushNow: boolean): Promise<QueueRecord> {
-  const record = await enqueueMail(request, io.env);
-  if (request.account.logfile !== null || request.account.syslog !== null) {
-    await writeLogRecord(request.account, queueLogRecord(record, 'queued', request.account), io);
-  }
-  const dir = queueDirOf(request.account, io.env);
-  // One background flush per queue folder, however many parts went into it: it sends them all.
-  if (flushNow && !flushesStarted.has(dir)) {
+/** One background queue run per queue folder, however many parts went into it: it sends them all. */
+function flushOnce(options: CliOptions, io: Stdio): (dir: string) => void {
+  return (dir) => {
+    if (flushesStarted.has(dir)) return;
     flushesStarted.add(dir);
-    startBackgroundFlush(dir, request.options, io);
-  }
-  return record;
+    startBackgroundFlush(dir, options, io);
+  };
 }
 
 const flushesStarted = new Set<string>();
@@ -148,53 +96,6 @@ function checkMessage(prepared: PreparedMessage): void {
   if (prepared.spool.hasNul) {
     throw new OutboxError('E_BAD_DATA', `the mail contains a NUL byte (line ${prepared.firstNulInputLine ?? prepared.spool.firstNulLine}); nothing was sent`);
   }
-}
-
-/**
- * What can start once the account is known, while the rest of the mail is
- * read and spooled (issue 17): the password lookup (passwordeval, keyring,
- * prompt) and the DNS lookup of the server. Nothing connects before the
- * mail is read and the password is in hand (issue 12); this only overlaps
- * the waits. Their failures are reported when send() awaits them, so an
- * error in the mail itself (no recipients, a NUL) still comes first.
- */
-interface EarlyWork {
-  readonly auth: Promise<AuthSetup | undefined>;
-  readonly session: Promise<SessionOptions>;
-}
-
-function startEarlyWork(account: ReadyAccount, options: CliOptions, io: Stdio): EarlyWork {
-  const auth = authSetupFor(account);
-  const session = Promise.resolve().then(() => {
-    const session = sessionOptionsFor(account, options, io);
-    return session.socketPath !== undefined || session.proxy !== undefined
-      ? session
-      : { ...session, resolve: prefetchResolve(session.resolve ?? systemResolve, session.host) };
-  });
-  auth.catch(() => {});
-  session.catch(() => {});
-  return { auth, session };
-}
-
-/** The fail-over chain after the account, and where to report what it did (issue 16). */
-interface ChainPlan {
-  readonly fallbacks: readonly ReadyAccount[];
-  readonly io: Stdio;
-  readonly report: ChainReport;
-}
-
-async function send(account: ReadyAccount, early: EarlyWork, reversePath: string, recipients: string[], prepared: PreparedMessage, options: CliOptions, chain: ChainPlan): Promise<DeliveryResult> {
-  // The first link is the early work; each fallback's is made when it is reached. The envelope is the mail's, the same for each.
-  const links = [{ account, auth: () => early.auth, session: () => early.session }, ...laterLinks(chain.fallbacks, options, chain.io)];
-  const note = options.debug ? (line: string) => chain.io.writeOut(`${line}\n`) : undefined;
-  return tryChain(links, (session, auth) => deliver({
-    session,
-    ...(auth ? { auth } : {}),
-    envelope: { reversePath, recipients, ...dsnRequest(account, options.envid) },
-    message: prepared.spool.chunks(),
-    facts: { octets: prepared.spool.octets, has8bit: prepared.spool.has8bit, body: options.bodyType },
-    eightbit: { policy: account.eightbit, reread: () => prepared.spool.chunks() },
-  }), chain.report, note);
 }
 
 /** msmtp's --debug starts with the settings it uses: what --pretend prints, secrets redacted there (the first part's account). */
