@@ -26,7 +26,7 @@ const FLUSH_INTERVAL_MS = 2000;
 /** Per queue folder: when the last run started, and whether one is due at the end of the interval. */
 const flushes = new Map<string, { last: number; trailing: NodeJS.Timeout | undefined }>();
 
-function requestFlush(dir: string, options: CliOptions, io: ServeIo): void {
+export function requestFlush(dir: string, options: CliOptions, io: ServeIo): void {
   const state = flushes.get(dir) ?? { last: 0, trailing: undefined };
   flushes.set(dir, state);
   if (state.trailing) return;

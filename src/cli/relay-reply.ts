@@ -1,0 +1,69 @@
+/**
+ * What the relay tells its client once each part of a mail (parts.ts) has
+ * been delivered, queued or has failed (docs/serve.md, "Parts"). A part
+ * queued (`queue always`, or `on_failure` after a temporary failure) counts
+ * as delivered: it is durable and the queue takes care of it.
+ *
+ * LMTP gives each recipient its own reply: its part's outcome, exact.
+ *
+ * SMTP has one reply for the whole mail:
+ * - every part delivered or queued: 250;
+ * - no part delivered: the failure as one reply, permanent (5xx) when any
+ *   part failed for good, else 451; the client may resend the whole mail,
+ *   since nobody has it yet. A mail of one part is answered as before parts;
+ * - some parts delivered, others failed: a 451 would make the client send
+ *   the mail again to those who have it. The relay has taken responsibility
+ *   for it, as an MTA that accepted it: the failed parts are queued, with
+ *   their failure recorded, whatever the account's `queue` mode, and the
+ *   client gets 250; the queue retries them and bounces (RFC 3464) to the
+ *   sender what it cannot deliver. Only if that queueing itself fails is the
+ *   reply 451 (RFC 5321 §6.1: a duplicate is better than a lost mail).
+ */
+import { OutboxError } from '../errors.js';
+import type { Delivery, Envelope } from '../server/backend.js';
+import { lmtpReply } from '../server/delivery-reply.js';
+import type { ReplySpec } from '../smtp/reply-format.js';
+import { isTemporary, queuePart, type PartContext } from './part-delivery.js';
+import type { PartOutcome } from './parts-report.js';
+import { deliveryForError } from './serve-account.js';
+
+export async function relayDelivery(outcomes: readonly PartOutcome[], envelope: Envelope, context: PartContext): Promise<Delivery> {
+  const whole = await smtpDelivery(outcomes, envelope, context);
+  if (envelope.protocol !== 'lmtp' || outcomes.length === 1) return whole;
+  const replies = envelope.recipients.map((address, index): ReplySpec => {
+    const outcome = outcomes.find((o) => o.part.recipients.includes(address));
+    // A recipient the account's aliases replaced is in no part by its own name: it gets the whole mail's reply.
+    if (!outcome) return lmtpReply(whole, index, address);
+    return lmtpReply(outcomeDelivery(outcome), outcome.part.recipients.indexOf(address), address);
+  });
+  return { kind: 'per-recipient', replies };
+}
+
+/** One part's outcome as a Delivery of its own. */
+function outcomeDelivery(outcome: PartOutcome): Delivery {
+  if (outcome.error !== undefined) return deliveryForError(outcome.error, outcome.part.recipients);
+  return { kind: 'delivered', id: outcome.queued?.id ?? 'relayed' };
+}
+
+async function smtpDelivery(outcomes: readonly PartOutcome[], envelope: Envelope, context: PartContext): Promise<Delivery> {
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  const id = outcomes.find((o) => o.queued)?.queued?.id ?? 'relayed';
+  if (failed.length === 0) return { kind: 'delivered', id };
+  if (outcomes.length === 1) return deliveryForError(failed[0]!.error, envelope.recipients);
+  // LMTP's partial delivery inside a part is a part some recipients already have.
+  const someDelivered = outcomes.some((o) => o.error === undefined || (o.error instanceof OutboxError && o.error.code === 'E_PARTIAL_DELIVERY'));
+  if (!someDelivered) {
+    const permanent = failed.find((o) => !isTemporary(o.error));
+    return deliveryForError((permanent ?? failed[0]!).error, envelope.recipients);
+  }
+  if (envelope.protocol === 'lmtp') return { kind: 'delivered', id }; // each recipient is answered by its own part
+  try {
+    for (const outcome of failed) {
+      const failure = outcome.error instanceof OutboxError ? outcome.error : undefined;
+      await queuePart(outcome.part, context, new Date(), false, failure);
+    }
+  } catch (error) {
+    return deliveryForError(error, envelope.recipients);
+  }
+  return { kind: 'delivered', id };
+}
