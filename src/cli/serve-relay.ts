@@ -8,7 +8,7 @@
  * ask its terminal, and under --inetd stdin is the SMTP stream), the
  * client's RET, ENVID and NOTIFY passed on (serve-account.ts), a
  * rate-limited background queue run, and how outcomes become replies
- * (relay-reply.ts).
+ * (serve-reply.ts).
  *
  * The message is spooled while it arrives (serve-spool.ts), never held whole.
  */
@@ -19,7 +19,7 @@ import type { Backend, Delivery, Envelope } from '../server/backend.js';
 import { deliverPart, type PartContext } from './part-delivery.js';
 import type { PartOutcome } from './parts-report.js';
 import { planParts, type PartPlan } from './parts.js';
-import { relayDelivery } from './relay-reply.js';
+import { relayDelivery } from './serve-reply.js';
 import { rewriteSettings } from './sendmail.js';
 import { deliveryForError, dsnFor, sendOptionsFor, type RelaySettings } from './serve-account.js';
 import { requestFlush, type ServeIo } from './serve-queue.js';
