@@ -15,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { makeTestCertificates } from '../helpers/certs.js';
 import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
+import { rawClient, startServe, type ServeProcess } from '../helpers/serve-cli.js';
 
 let dir: string;
 const children = new Set<ChildProcess>();
@@ -39,26 +40,10 @@ afterEach(async () => {
 
 const env = (): NodeJS.ProcessEnv => ({ PATH: process.env['PATH'], HOME: dir, OUTBOX_SYSTEM_CONFIG: join(dir, 'none'), OUTBOX_BACKGROUND_FLUSH: 'off' });
 
-interface Served {
-  readonly child: ChildProcess;
-  readonly port: number;
-  stderr(): string;
-}
-
-async function serve(...args: string[]): Promise<Served> {
-  const log = join(dir, 'serve.log');
-  const child = spawn(process.execPath, [OUTBOX, 'serve', '--port=0', `--log=${log}`, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  for (let i = 0; i < 200; i++) {
-    const text = existsSync(log) ? await readFile(log, 'utf8') : '';
-    const match = /listening on 127\.0\.0\.1 port (\d+)/.exec(text);
-    if (match) return { child, port: Number(match[1]), stderr: () => stderr };
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`outbox serve did not start: ${stderr}`);
+async function serve(...args: string[]): Promise<ServeProcess> {
+  const server = await startServe(args, env(), join(dir, 'serve.log'));
+  children.add(server.child);
+  return server;
 }
 
 function sendWithOutbox(port: number, from: string, to: string, body = 'hello'): ReturnType<typeof runOutbox> {
@@ -74,39 +59,6 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-/** A raw client: `say` sends a line and resolves with the last line of the reply. */
-async function rawClient(port: number): Promise<{ greeting: string; say(line: string): Promise<string>; end(): void }> {
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => {}); // a server that ends the session (421) may reset the connection; the replies tell
-  let buffer = '';
-  let wake: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    wake?.();
-  });
-  const reply = async (): Promise<string> => {
-    for (;;) {
-      const match = /(?:^|\r\n)(\d{3}) [^\r\n]*\r\n/.exec(buffer);
-      if (match) {
-        const end = match.index + match[0].length;
-        const text = buffer.slice(0, end).trim();
-        buffer = buffer.slice(end);
-        return text.split('\r\n').at(-1)!;
-      }
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  };
-  const greeting = await reply();
-  return {
-    greeting,
-    say: (line) => {
-      socket.write(`${line}\r\n`);
-      return reply();
-    },
-    end: () => socket.end(),
-  };
 }
 
 /** A raw dialogue: each command is sent after the previous reply (the data as one block), the replies' last lines returned. */

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { OUTBOX } from './run-cli.js';
 
 export interface ServeProcess {
+  readonly child: ChildProcess;
   readonly port: number;
   stderr(): string;
   stop(): Promise<void>;
@@ -29,7 +30,7 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
   for (let i = 0; i < 200; i++) {
     const text = existsSync(log) ? await readFile(log, 'utf8') : '';
     const match = /listening on 127\.0\.0\.1 port (\d+)/.exec(text);
-    if (match) return { port: Number(match[1]), stderr: () => stderr, stop };
+    if (match) return { child, port: Number(match[1]), stderr: () => stderr, stop };
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -39,8 +40,10 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
 
 export interface RawClient {
   readonly greeting: string;
-  /** Sends a line and resolves with the last line of each of the next `replies` replies. */
-  say(line: string, replies?: number): Promise<string[]>;
+  /** Sends a line and resolves with the last line of the reply. */
+  say(line: string): Promise<string>;
+  /** Sends a line and resolves with the last line of each of the next `count` replies (LMTP's after the data). */
+  sayFor(line: string, count: number): Promise<string[]>;
   end(): void;
 }
 
@@ -68,10 +71,14 @@ export async function rawClient(port: number): Promise<RawClient> {
   const greeting = await reply();
   return {
     greeting,
-    async say(line, replies = 1) {
+    say(line) {
+      socket.write(`${line}\r\n`);
+      return reply();
+    },
+    async sayFor(line, count) {
       socket.write(`${line}\r\n`);
       const lines: string[] = [];
-      for (let i = 0; i < replies; i++) lines.push(await reply());
+      for (let i = 0; i < count; i++) lines.push(await reply());
       return lines;
     },
     end: () => socket.end(),
@@ -83,10 +90,10 @@ export async function sendRaw(port: number, from: string, recipients: readonly s
   const client = await rawClient(port);
   try {
     await client.say(lmtp ? 'LHLO client.test' : 'EHLO client.test');
-    const envelope = [...(await client.say(`MAIL FROM:<${from}>`))];
-    for (const to of recipients) envelope.push(...(await client.say(`RCPT TO:<${to}>`)));
-    envelope.push(...(await client.say('DATA')));
-    const final = await client.say(`${data.replaceAll(/\r?\n/g, '\r\n')}.`, lmtp ? recipients.length : 1);
+    const envelope = [await client.say(`MAIL FROM:<${from}>`)];
+    for (const to of recipients) envelope.push(await client.say(`RCPT TO:<${to}>`));
+    envelope.push(await client.say('DATA'));
+    const final = await client.sayFor(`${data.replaceAll(/\r?\n/g, '\r\n')}.`, lmtp ? recipients.length : 1);
     await client.say('QUIT');
     return { envelope, final };
   } finally {
