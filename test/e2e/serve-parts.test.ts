@@ -5,7 +5,7 @@
  * is checked where it lands; the client's reply (SMTP's one, LMTP's one per
  * recipient) must tell the truth about it.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalReply, startFakeServer } from '../helpers/fake-server.js';
@@ -121,6 +121,16 @@ describe('a mail whose parts fare differently', () => {
     expect(maildirFiles(maildir)).toHaveLength(1);
     const queued = await box.list();
     expect(queued.map((m) => [m.account, m.attempts, m.recipients.map((r) => [r.address, r.state])])).toEqual([['b', 1, [['x@down.test', 'pending']]]]);
+  });
+
+  it('SMTP: when the failed part cannot be queued either, 451: a duplicate rather than a lost mail', async () => {
+    const remote = await capture('a');
+    writeFileSync(join(box.root, 'blocker'), 'a file, not a folder');
+    const b = `${at(await closedPort())}\nqueue_dir ${join(box.root, 'blocker', 'q')}`;
+    const server = await serve({ a: `${at(remote.port)}\nfrom ${SENDER}`, b }, 'route *@down.test b');
+    const { final } = await sendRaw(server.port, SENDER, ['ok@example.net', 'x@down.test'], MAIL);
+    expect(final).toEqual([expect.stringMatching(/^451 /)]);
+    expect((await remote.waitForMessages(1)).map((m) => m.recipients)).toEqual([['ok@example.net']]);
   });
 
   it('SMTP: when no part is delivered, one reply: the permanent failure wins over a temporary one', async () => {
