@@ -16,7 +16,7 @@ import { deliver, type DeliveryResult } from '../delivery/deliver.js';
 import type { DsnRequest } from '../delivery/envelope.js';
 import type { SessionOptions } from '../delivery/session.js';
 import { OutboxError } from '../errors.js';
-import { deliverLocally, localFailure } from '../local/deliver.js';
+import { deliverLocally, localFailure, type LocalResult } from '../local/deliver.js';
 import type { PreparedMessage } from '../message/prepare.js';
 import { prefetchResolve, systemResolve } from '../net/connector.js';
 import type { QueueRecord } from '../queue/record.js';
@@ -127,8 +127,16 @@ async function deliverLocalPart(part: Part, prepared: PreparedMessage, io: PartI
     env: io.env,
   });
   const failure = localFailure(results);
-  if (failure) throw failure;
+  // Each recipient's result rides on the error: a server can then answer each (LMTP) and retry only who lacks the mail.
+  if (failure) throw Object.assign(failure, { [LOCAL_RESULTS]: results });
   return undefined;
+}
+
+const LOCAL_RESULTS = Symbol('local results');
+
+/** Each recipient's result of a failed local part (an MDA per recipient may have delivered to some); none for other errors. */
+export function localResultsOf(error: unknown): readonly LocalResult[] {
+  return (error instanceof OutboxError ? (error as OutboxError & { [LOCAL_RESULTS]?: readonly LocalResult[] })[LOCAL_RESULTS] : undefined) ?? [];
 }
 
 async function send(part: Part, early: EarlyWork, context: PartContext, report: ChainReport): Promise<DeliveryResult> {

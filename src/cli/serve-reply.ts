@@ -23,7 +23,7 @@ import { OutboxError } from '../errors.js';
 import type { Delivery, Envelope } from '../server/backend.js';
 import { lmtpReply } from '../server/delivery-reply.js';
 import type { ReplySpec } from '../smtp/reply-format.js';
-import { isTemporary, queuePart, type PartContext } from './part-delivery.js';
+import { isTemporary, localResultsOf, queuePart, type PartContext } from './part-delivery.js';
 import type { PartOutcome } from './parts-report.js';
 import { deliveryForError } from './serve-account.js';
 
@@ -39,10 +39,18 @@ export async function relayDelivery(outcomes: readonly PartOutcome[], envelope: 
   return { kind: 'per-recipient', replies };
 }
 
-/** One part's outcome as a Delivery of its own. */
+/** One part's outcome as a Delivery of its own; a local part whose MDA delivered to some recipients answers each. */
 function outcomeDelivery(outcome: PartOutcome): Delivery {
-  if (outcome.error !== undefined) return deliveryForError(outcome.error, outcome.part.recipients);
-  return { kind: 'delivered', id: outcome.queued?.id ?? 'relayed' };
+  if (outcome.error === undefined) return { kind: 'delivered', id: outcome.queued?.id ?? 'relayed' };
+  const results = localResultsOf(outcome.error);
+  if (!results.some((r) => !r.error)) return deliveryForError(outcome.error, outcome.part.recipients);
+  const replies = results.map((r): ReplySpec => (r.error ? lmtpReply(deliveryForError(r.error, [r.recipient]), 0, r.recipient) : { code: 250, text: '2.0.0 delivered locally' }));
+  return { kind: 'per-recipient', replies };
+}
+
+/** The recipients of a failed local part that have the mail all the same. */
+function locallyDelivered(error: unknown): ReadonlySet<string> {
+  return new Set(localResultsOf(error).filter((r) => !r.error).map((r) => r.recipient));
 }
 
 async function smtpDelivery(outcomes: readonly PartOutcome[], envelope: Envelope, context: PartContext): Promise<Delivery> {
@@ -51,7 +59,7 @@ async function smtpDelivery(outcomes: readonly PartOutcome[], envelope: Envelope
   if (failed.length === 0) return { kind: 'delivered', id };
   if (outcomes.length === 1) return deliveryForError(failed[0]!.error, envelope.recipients);
   // LMTP's partial delivery inside a part is a part some recipients already have.
-  const someDelivered = outcomes.some((o) => o.error === undefined || (o.error instanceof OutboxError && o.error.code === 'E_PARTIAL_DELIVERY'));
+  const someDelivered = outcomes.some((o) => o.error === undefined || (o.error instanceof OutboxError && o.error.code === 'E_PARTIAL_DELIVERY') || locallyDelivered(o.error).size > 0);
   if (!someDelivered) {
     const permanent = failed.find((o) => !isTemporary(o.error));
     return deliveryForError((permanent ?? failed[0]!).error, envelope.recipients);
@@ -60,7 +68,10 @@ async function smtpDelivery(outcomes: readonly PartOutcome[], envelope: Envelope
   try {
     for (const outcome of failed) {
       const failure = outcome.error instanceof OutboxError ? outcome.error : undefined;
-      await queuePart(outcome.part, context, new Date(), false, failure);
+      // Only who lacks the mail: the queue's record keeps per-recipient state for SMTP (LMTP's partial delivery), not for an MDA.
+      const delivered = locallyDelivered(outcome.error);
+      const part = { ...outcome.part, recipients: outcome.part.recipients.filter((r) => !delivered.has(r)) };
+      await queuePart(part, context, new Date(), false, failure);
     }
   } catch (error) {
     return deliveryForError(error, envelope.recipients);

@@ -5,7 +5,7 @@
  * is checked where it lands; the client's reply (SMTP's one, LMTP's one per
  * recipient) must tell the truth about it.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalReply, startFakeServer } from '../helpers/fake-server.js';
@@ -36,7 +36,7 @@ async function capture(name: string): Promise<CountingServer> {
 async function serve(accounts: Record<string, string>, defaults = '', ...args: string[]): Promise<ServeProcess> {
   const blocks = Object.entries(accounts).map(([name, lines]) => `account ${name}\n${lines}\n`);
   const file = box.config(`defaults\ntls off\nqueue_dir ${box.queue}\nlogfile ${logFile()}\nlogfile_time_format none\n${defaults}\n${blocks.join('\n')}`);
-  const server = await startServe(['-C', file, ...args], { PATH: process.env['PATH'], ...box.env }, join(box.root, 'serve.log'));
+  const server = await startServe(['-C', file, ...args], { PATH: process.env['PATH'], ...box.env }, join(box.root, `serve-${stop.length}.log`));
   stop.push(server);
   return server;
 }
@@ -121,6 +121,23 @@ describe('a mail whose parts fare differently', () => {
     expect(maildirFiles(maildir)).toHaveLength(1);
     const queued = await box.list();
     expect(queued.map((m) => [m.account, m.attempts, m.recipients.map((r) => [r.address, r.state])])).toEqual([['b', 1, [['x@down.test', 'pending']]]]);
+  });
+
+  it('a per-recipient mailbox that cannot be written for one local recipient: LMTP answers each; SMTP queues only that one', async () => {
+    const remote = await capture('a');
+    mkdirSync(join(box.root, 'md'));
+    writeFileSync(join(box.root, 'md', 'bob'), 'a file, not a Maildir');
+    const server = await serve({ a: `${at(remote.port)}\nfrom ${SENDER}\nmda maildir:${join(box.root, 'md', '%T')}` }, '', '--lmtp');
+    const lmtp = await sendRaw(server.port, SENDER, ['root', 'bob', 'ok@example.net'], MAIL, true);
+    expect(lmtp.final).toEqual([expect.stringMatching(/^250 /), expect.stringMatching(/^554 5\.\d\.\d local delivery failed: the maildir could not be written/), expect.stringMatching(/^250 /)]);
+    expect(maildirFiles(join(box.root, 'md', 'root'))).toHaveLength(1);
+    expect(await box.list()).toEqual([]);
+    await server.stop();
+    const smtp = await serve({ a: `${at(remote.port)}\nfrom ${SENDER}\nmda maildir:${join(box.root, 'md', '%T')}` });
+    expect((await sendRaw(smtp.port, SENDER, ['root', 'bob', 'ok@example.net'], MAIL)).final).toEqual([expect.stringMatching(/^250 /)]);
+    expect(maildirFiles(join(box.root, 'md', 'root'))).toHaveLength(2);
+    const queued = await box.list();
+    expect(queued.map((m) => [m.via, m.recipients.map((r) => r.address)])).toEqual([['mda', ['bob']]]);
   });
 
   it('SMTP: when the failed part cannot be queued either, 451: a duplicate rather than a lost mail', async () => {

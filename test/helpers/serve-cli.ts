@@ -49,9 +49,15 @@ export interface RawClient {
 
 export async function rawClient(port: number): Promise<RawClient> {
   const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => {}); // a server that ends the session may reset the connection; the replies tell
   let buffer = '';
   let wake: (() => void) | undefined;
+  let closed = false;
+  // A server that ends the session may reset the connection: the replies read so far tell; waiting for more fails.
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+    wake?.();
+  });
   socket.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
     wake?.();
@@ -65,6 +71,7 @@ export async function rawClient(port: number): Promise<RawClient> {
         buffer = buffer.slice(end);
         return text.split('\r\n').at(-1)!;
       }
+      if (closed) throw new Error(`the connection to port ${port} closed before a reply (${JSON.stringify(buffer)})`);
       await new Promise<void>((resolve) => (wake = resolve));
     }
   };
