@@ -1,6 +1,6 @@
 /**
  * What the relay tells its client once each part of a mail (parts.ts) has
- * been delivered, queued or has failed (docs/serve.md, "Parts"). A part
+ * been delivered, queued or has failed (docs/serve.md, "The relay: fall-over, routes, local delivery"). A part
  * queued (`queue always`, or `on_failure` after a temporary failure) counts
  * as delivered: it is durable and the queue takes care of it.
  *
@@ -11,7 +11,8 @@
  * - no part delivered: the failure as one reply, permanent (5xx) when any
  *   part failed for good, else 451; the client may resend the whole mail,
  *   since nobody has it yet. A mail of one part is answered as before parts;
- * - some parts delivered, others failed: a 451 would make the client send
+ * - some recipients have it (a part delivered, a next hop's LMTP or a
+ *   per-recipient MDA accepted some), others not: a 451 would make the client send
  *   the mail again to those who have it. The relay has taken responsibility
  *   for it, as an MTA that accepted it: the failed parts are queued, with
  *   their failure recorded, whatever the account's `queue` mode, and the
@@ -29,7 +30,7 @@ import { deliveryForError } from './serve-account.js';
 
 export async function relayDelivery(outcomes: readonly PartOutcome[], envelope: Envelope, context: PartContext): Promise<Delivery> {
   const whole = await smtpDelivery(outcomes, envelope, context);
-  if (envelope.protocol !== 'lmtp' || outcomes.length === 1) return whole;
+  if (envelope.protocol !== 'lmtp') return whole;
   const replies = envelope.recipients.map((address, index): ReplySpec => {
     const outcome = outcomes.find((o) => o.part.recipients.includes(address));
     // A recipient the account's aliases replaced is in no part by its own name: it gets the whole mail's reply.
@@ -48,6 +49,14 @@ function outcomeDelivery(outcome: PartOutcome): Delivery {
   return { kind: 'per-recipient', replies };
 }
 
+/** A failed part some of whose recipients have the mail all the same: the next hop's LMTP accepted some, or the MDA delivered to some. */
+function someHaveIt(error: unknown): boolean {
+  if (error instanceof OutboxError && error.code === 'E_PARTIAL_DELIVERY' && 'results' in error) {
+    return (error.results as readonly { delivered: boolean }[]).some((r) => r.delivered);
+  }
+  return locallyDelivered(error).size > 0;
+}
+
 /** The recipients of a failed local part that have the mail all the same. */
 function locallyDelivered(error: unknown): ReadonlySet<string> {
   return new Set(localResultsOf(error).filter((r) => !r.error).map((r) => r.recipient));
@@ -57,10 +66,8 @@ async function smtpDelivery(outcomes: readonly PartOutcome[], envelope: Envelope
   const failed = outcomes.filter((o) => o.error !== undefined);
   const id = outcomes.find((o) => o.queued)?.queued?.id ?? 'relayed';
   if (failed.length === 0) return { kind: 'delivered', id };
-  if (outcomes.length === 1) return deliveryForError(failed[0]!.error, envelope.recipients);
-  // LMTP's partial delivery inside a part is a part some recipients already have.
-  const someDelivered = outcomes.some((o) => o.error === undefined || (o.error instanceof OutboxError && o.error.code === 'E_PARTIAL_DELIVERY') || locallyDelivered(o.error).size > 0);
-  if (!someDelivered) {
+  if (!outcomes.some((o) => o.error === undefined || someHaveIt(o.error))) {
+    // Nobody has the mail: one failure (of a mail of one part, its own, as before parts existed).
     const permanent = failed.find((o) => !isTemporary(o.error));
     return deliveryForError((permanent ?? failed[0]!).error, envelope.recipients);
   }

@@ -140,6 +140,15 @@ describe('a mail whose parts fare differently', () => {
     expect(queued.map((m) => [m.via, m.recipients.map((r) => r.address)])).toEqual([['mda', ['bob']]]);
   });
 
+  it('SMTP: a next hop speaking LMTP that takes one recipient of two: 250, and only the other is queued', async () => {
+    const lmtp = await startCounting({ folder: join(box.root, 'lmtp'), protocol: 'lmtp', lmtpDeliveryReply: (address) => (address.startsWith('full@') ? { code: 452, text: '4.2.2 mailbox full' } : undefined) });
+    stop.push(lmtp);
+    const server = await serve({ a: `${at(lmtp.port)}\nprotocol lmtp\nfrom ${SENDER}` });
+    expect((await sendRaw(server.port, SENDER, ['ok@example.net', 'full@example.net'], MAIL)).final).toEqual([expect.stringMatching(/^250 /)]);
+    const queued = await box.list();
+    expect(queued.map((m) => m.recipients.map((r) => [r.address, r.state]))).toEqual([[['ok@example.net', 'delivered'], ['full@example.net', 'pending']]]);
+  });
+
   it('SMTP: when the failed part cannot be queued either, 451: a duplicate rather than a lost mail', async () => {
     const remote = await capture('a');
     writeFileSync(join(box.root, 'blocker'), 'a file, not a folder');
