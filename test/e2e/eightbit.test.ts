@@ -113,6 +113,21 @@ describe('8-bit mail to a server without 8BITMIME (issue 15)', () => {
     expect(received).toHaveLength(2);
   });
 
+  it('the queue flush keeps each mail to its own eightbit, even for the same server (no shared session across policies)', async () => {
+    const received: Received[] = [];
+    const port = await start(received);
+    const queue = join(dir, 'queue');
+    const args = ['--host=127.0.0.1', `--port=${port}`, '--queue=always', `--queue-dir=${queue}`, '-f', 'a@example.com', 'b@example.net'];
+    expect((await runOutbox(args, { input: LATIN1_MAIL, env: env() })).status).toBe(0);
+    const sendAsIs = Buffer.from(LATIN1_MAIL.toString('latin1').replace('<e1@example.com>', '<e3@example.com>'), 'latin1');
+    expect((await runOutbox(['--eightbit=send', ...args], { input: sendAsIs, env: env() })).status).toBe(0);
+    expect(await runOutbox([`--queue-dir=${queue}`, '-q'], { env: env() })).toMatchObject({ status: 0 });
+    expect(received).toHaveLength(2);
+    expectConverted(received.find((r) => r.data.includes('<e1@example.com>'))!);
+    const asIs = received.find((r) => r.data.includes('<e3@example.com>'))!;
+    expect(asIs.data.some((b) => b >= 0x80)).toBe(true);
+  });
+
   it("outbox serve's relay converts what a client sent with BODY=8BITMIME", async () => {
     const received: Received[] = [];
     const port = await start(received);
