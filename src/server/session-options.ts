@@ -26,7 +26,7 @@ export interface SessionOptions {
   readonly full?: boolean | undefined;
   /** 'starttls': offer STARTTLS; 'implicit': the connection is TLS from its first byte. */
   readonly tls?: 'starttls' | 'implicit' | undefined;
-  /** Offer AUTH PLAIN LOGIN and want it before MAIL. */
+  /** Offer AUTH (SCRAM-SHA-256 with stored keys, PLAIN, LOGIN) and want it before MAIL. */
   readonly auth?: ServerAuth | undefined;
   /** The server listens on loopback: AUTH is allowed without TLS. */
   readonly loopback?: boolean | undefined;
