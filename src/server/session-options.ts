@@ -41,7 +41,7 @@ export interface SessionOptions {
   /** The longest wait for a backend hook or the password check (deadline.ts); default 60 s. */
   readonly hookTimeoutMs?: number | undefined;
   /** The longest wait for a message's commit; default 11 minutes, a backstop above the backends' own limits. */
-  readonly commitTimeoutMs?: number | undefined;
+  readonly commitTimeoutMs?: number | 'none' | undefined;
   readonly onLog?: ((event: ServerLogEvent) => void) | undefined;
 }
 
