@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
+import { killChildren, OUTBOX, runOutbox } from '../helpers/run-cli.js';
 
 interface Received { size: unknown; body: unknown; data: Buffer }
 
@@ -29,14 +29,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'outbox-eightbit-e2e-'));
 });
 afterEach(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  children.clear();
+  await killChildren(children);
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = undefined;
   await rm(dir, { recursive: true, force: true });
