@@ -135,6 +135,9 @@ const SESSION_SETTINGS = [
   'host', 'port', 'protocol', 'socket', 'source_ip', 'proxy_host', 'proxy_port', 'domain', 'timeout', 'auth', 'user',
   'password', 'passwordeval', 'tls', 'tls_starttls', 'tls_trust_file', 'tls_crl_file', 'tls_fingerprint', 'tls_key_file',
   'tls_cert_file', 'tls_certcheck', 'tls_priorities', 'tls_host_override', 'tls_min_dh_prime_bits', 'dsn_notify', 'dsn_return',
+  // The session opener's account also decides what its mails' 8-bit data becomes, and how AUTH gets its token.
+  'eightbit', 'oauth2_provider', 'oauth2_client_id', 'oauth2_client_secret', 'oauth2_client_secret_eval', 'oauth2_auth_endpoint',
+  'oauth2_token_endpoint', 'oauth2_device_endpoint', 'oauth2_scope',
 ] as const satisfies readonly (keyof ReadyAccount)[];
 
 /** The fail-over chain's part of a route's key: '' without one, so routes without a chain keep their keys. */

@@ -55,6 +55,8 @@ export async function runServe(argv: readonly string[], io: Stdio): Promise<numb
     maxLineLength: 4096,
     idleTimeoutMs: options.idleTimeoutMs,
     dataTimeoutMs: options.dataTimeoutMs,
+    // The relay's every step has RFC 5321's timeout; a backstop 451 while it still delivers would bring the mail again.
+    ...(options.backend === 'relay' ? { commitTimeoutMs: 'none' as const } : {}),
     // Under --inetd the peer is whoever inetd or systemd accepted: not known to be local, so AUTH with a readable password needs TLS.
     loopback: !options.inetd && isLoopback(options.interface),
     onLog: serverLogger(options.log, io),

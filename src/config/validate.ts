@@ -34,6 +34,10 @@ function accountProblem(account: Account, port: number | null): string | undefin
     return 'tls requires either tls_trust_file (highly recommended) or tls_fingerprint or a disabled tls_certcheck';
   }
   if (account.tls_crl_file !== null && account.tls_trust_file === null) return 'tls_crl_file requires tls_trust_file';
+  // outbox's own: a bearer token is not a password, and must never be sent as one (issue 16).
+  if (account.oauth2_provider !== null && !['on', 'off', 'oauthbearer', 'xoauth2', 'external'].includes(account.auth)) {
+    return `oauth2_provider requires auth on, oauthbearer or xoauth2 (not ${account.auth})`;
+  }
   return undefined;
 }
 

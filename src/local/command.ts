@@ -37,10 +37,10 @@ export const DEFAULT_MDA_TIMEOUT_MS = 600_000;
 export function mdaArguments(words: readonly string[], reversePath: string, names: readonly string[]): string[] {
   const sender = words.some((w) => w.includes('%F')) ? senderArgument(reversePath) : '';
   for (const name of names) checkMdaArgument(name, 'recipient');
-  return words.flatMap((word) => {
-    const withSender = word.replaceAll('%F', sender);
-    return withSender.includes('%T') ? names.map((name) => withSender.replaceAll('%T', name)) : [withSender];
-  });
+  // One pass over the word as written, with a function as the replacement: a put-in value is never
+  // searched again (a sender `x%T@y` stays one word) and `$&` in an address is not a replacement pattern.
+  const fill = (word: string, name: string): string => word.replace(/%[FT]/g, (code) => (code === '%F' ? sender : name));
+  return words.flatMap((word) => (word.includes('%T') ? names.map((name) => fill(word, name)) : [fill(word, '')]));
 }
 
 /** Runs the MDA; resolves when it exited 0, throws an OutboxError (transient or not) otherwise. */

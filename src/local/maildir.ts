@@ -14,16 +14,22 @@ import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from '../message/random.js';
+import { fsyncDir } from '../queue/durable-fs.js';
 import { mailboxError } from './exit-status.js';
 import { withLocalLineEnds } from './line-ends.js';
 
 let deliveries = 0;
 
-/** The modern unique name: `<seconds>.M<usec>P<pid>Q<n>R<random>.<host>`, "/" and ":" of the host escaped. */
+/** The modern unique name (the server's --maildir uses it too): `<seconds>.M<usec>P<pid>Q<n>R<random>.<host>`, "/" and ":" of the host escaped. */
 export function uniqueName(now = Date.now(), host = hostname()): string {
   deliveries += 1;
   const safeHost = host.replace(/\//g, '\\057').replace(/:/g, '\\072');
   return `${Math.floor(now / 1000)}.M${(now % 1000) * 1000}P${process.pid}Q${deliveries}R${randomBytes(8).toString('hex')}.${safeHost}`;
+}
+
+/** Makes DIR/tmp, DIR/new and DIR/cur (mode 0700: mail is private); `outbox serve --maildir` uses it too. */
+export async function createMaildir(dir: string): Promise<void> {
+  for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
 }
 
 /** Delivers into the Maildir at `dir`; returns the new file's name. Throws E_MDA_FAILED. */
@@ -31,7 +37,7 @@ export async function deliverToMaildir(dir: string, reversePath: string, message
   let tmpPath: string | undefined;
   let file: FileHandle | undefined;
   try {
-    for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    await createMaildir(dir);
     const name = uniqueName();
     tmpPath = join(dir, 'tmp', name);
     // 'wx': a name already there means uniqueness failed; never write into another delivery.
@@ -43,7 +49,7 @@ export async function deliverToMaildir(dir: string, reversePath: string, message
     file = undefined;
     await rename(tmpPath, join(dir, 'new', name));
     tmpPath = undefined;
-    await syncFolder(join(dir, 'new'));
+    await fsyncDir(join(dir, 'new'));
     return name;
   } catch (error) {
     await file?.close().catch(() => {});
@@ -58,14 +64,5 @@ export async function writeAll(file: FileHandle, bytes: Buffer, position: number
     const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset, position === null ? null : position + offset);
     if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
     offset += bytesWritten;
-  }
-}
-
-async function syncFolder(path: string): Promise<void> {
-  const folder = await open(path, 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
   }
 }

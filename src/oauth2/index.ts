@@ -10,7 +10,7 @@
  * ```
  */
 import type { AsyncCommandRunner } from '../config/shell.js';
-import { resolveClient, type OAuth2Account } from './client.js';
+import { clientOf, resolveClient, type OAuth2Account, type OAuth2Client } from './client.js';
 import { openTokenStores } from './store.js';
 import { fetchPost } from './token-endpoint.js';
 import { accessTokenFor, type AccessToken } from './tokens.js';
@@ -28,8 +28,8 @@ export interface SystemDeps {
   readonly home: string;
 }
 
-/** The send path's token: the account's client (its secret evaluated only here), the stores of this system, Node's fetch, the clock. */
+/** The send path's token: the account's client (its secret evaluated only when a refresh needs it), the stores of this system, Node's fetch, the clock. */
 export async function accessTokenForAccount(account: OAuth2Account, deps: SystemDeps): Promise<AccessToken> {
-  const client = await resolveClient(account, deps.runCommand);
-  return accessTokenFor(client, { stores: openTokenStores(deps.env, deps.home), post: fetchPost, now: Date.now });
+  const withSecret = (): Promise<OAuth2Client> => resolveClient(account, deps.runCommand);
+  return accessTokenFor({ ...clientOf(account), clientSecret: undefined }, { stores: openTokenStores(deps.env, deps.home), post: fetchPost, now: Date.now, withSecret });
 }

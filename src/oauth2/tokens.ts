@@ -23,6 +23,12 @@ export interface TokenDeps {
   readonly post: Post;
   /** Milliseconds since the epoch (tests pass a fake clock). */
   readonly now: () => number;
+  /**
+   * The client with its secret, asked for only when a refresh needs it: a
+   * valid stored token sends without running `oauth2_client_secret_eval`
+   * (a gpg or pass prompt per mail otherwise). Absent: `client` is whole.
+   */
+  readonly withSecret?: () => Promise<OAuth2Client>;
 }
 
 export interface AccessToken {
@@ -46,15 +52,17 @@ export async function accessTokenFor(client: OAuth2Client, deps: TokenDeps): Pro
   if (!recordMatches(client, found.record)) throw loginNeeded(client.account, 'the stored OAuth2 token is for another client or token endpoint');
   let record = found.record;
   const store: StoreName = found.store;
+  let whole: Promise<OAuth2Client> | undefined;
+  const secretClient = (): Promise<OAuth2Client> => (whole ??= deps.withSecret?.() ?? Promise.resolve(client));
   const refresh = async (): Promise<string> => {
     try {
-      record = await refreshAccessToken(client, record, deps.post, deps.now);
+      record = await refreshAccessToken(await secretClient(), record, deps.post, deps.now);
     } catch (error) {
       const newer = await newerRecord(client, deps, record, error);
       if (newer === undefined) throw error;
       record = newer;
       if (!needsRefresh(record, deps.now())) return record.accessToken;
-      record = await refreshAccessToken(client, record, deps.post, deps.now);
+      record = await refreshAccessToken(await secretClient(), record, deps.post, deps.now);
     }
     await saveToken(deps.stores, client.key, record, store);
     return record.accessToken;

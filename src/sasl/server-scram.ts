@@ -15,6 +15,7 @@
  * password, so the exchange does not tell who exists.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BASE64, decodeResponse } from './response-base64.js';
 import { saslprep } from './saslprep.js';
 
 /** RFC 5802 §3's stored form of a password for one user. */
@@ -59,19 +60,14 @@ export interface ScramServerOptions {
   readonly nonce?: () => string;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** RFC 5802 `printable` for nonces: %x21-2B / %x2D-7E. */
 const PRINTABLE = /^[\x21-\x2b\x2d-\x7e]+$/;
 
-function decode(line: string): string | undefined {
-  if (line === '=') return '';
-  if (!BASE64.test(line)) return undefined;
-  try {
-    return UTF8.decode(Buffer.from(line, 'base64'));
-  } catch {
-    return undefined;
-  }
+/** This process's secret for made-up salts: stable while the server runs, unknowable from outside. */
+const SALT_SECRET = randomBytes(32);
+
+function madeUpSalt(user: string): Buffer {
+  return createHmac('sha256', SALT_SECRET).update(user, 'utf8').digest().subarray(0, 16);
 }
 
 const encode = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
@@ -90,7 +86,7 @@ export function scramSha256ServerExchange(options: ScramServerOptions = {}): { r
 
   const read = (line: string): Step => {
     if (line === '*') return { kind: 'cancelled' };
-    const text = decode(line);
+    const text = decodeResponse(line);
     if (text === undefined) return { kind: 'malformed', why: 'base64' };
     const handler = next;
     next = undefined;
@@ -114,8 +110,9 @@ export function scramSha256ServerExchange(options: ScramServerOptions = {}): { r
   };
 
   const serverFirst = (user: string, gs2Header: string, clientFirstBare: string, clientNonce: string, found: ScramCredentials | undefined): Step => {
-    // A user we do not know still gets a salt, and fails at the proof like a wrong password.
-    const credentials = found ?? { salt: randomBytes(16), iterations: SCRAM_ITERATIONS, storedKey: randomBytes(KEY_LENGTH), serverKey: randomBytes(KEY_LENGTH) };
+    // A user we do not know still gets a salt, the same one each time (RFC 5802 §5.1: a salt that changed
+    // between attempts would tell that the name does not exist), and fails at the proof like a wrong password.
+    const credentials = found ?? { salt: madeUpSalt(user), iterations: SCRAM_ITERATIONS, storedKey: randomBytes(KEY_LENGTH), serverKey: randomBytes(KEY_LENGTH) };
     const nonce = clientNonce + (options.nonce?.() ?? randomBytes(18).toString('base64'));
     const message = `r=${nonce},s=${credentials.salt.toString('base64')},i=${credentials.iterations}`;
     next = (text) => clientFinal(text, { user, gs2Header, nonce, authPrefix: `${clientFirstBare},${message}`, credentials, known: found !== undefined });

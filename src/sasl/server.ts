@@ -6,7 +6,10 @@
  * caller's, so these never see a verdict and never log anything. SCRAM
  * checks its proof itself, from stored keys the caller looks up.
  */
+import { decodeResponse } from './response-base64.js';
 import { scramSha256ServerExchange, type ScramCredentials } from './server-scram.js';
+
+export { decodeResponse };
 
 export { scramCredentials, type ScramCredentials } from './server-scram.js';
 
@@ -50,21 +53,6 @@ export function serverExchange(mechanism: string, { scram = false } = {}): SaslS
       return loginExchange();
     default:
       return undefined;
-  }
-}
-
-/** Strict base64 (RFC 4648 §4, padded), as RFC 4954 §4 requires; "=" alone is the empty response. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decodes one client line; undefined when it is not strict base64 of UTF-8 text. */
-export function decodeResponse(line: string): string | undefined {
-  if (line === '=') return '';
-  if (!BASE64.test(line)) return undefined;
-  try {
-    return UTF8.decode(Buffer.from(line, 'base64'));
-  } catch {
-    return undefined;
   }
 }
 

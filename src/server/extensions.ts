@@ -21,7 +21,7 @@ export interface Offer {
   readonly full: boolean;
   /** STARTTLS (RFC 3207): TLS is configured, not implicit, not yet started. */
   readonly startTls: boolean;
-  /** AUTH PLAIN LOGIN (RFC 4954): configured, and the session may use it now. */
+  /** AUTH (RFC 4954; SCRAM-SHA-256, PLAIN, LOGIN): configured, and the session may use it now. */
   readonly auth: boolean;
   /** What AUTH offers, strongest first; default PLAIN LOGIN. */
   readonly authMechanisms?: readonly string[];

@@ -15,7 +15,7 @@ export const BACKEND_TIMEOUT: ReplySpec = { code: 451, text: '4.3.0 Error: the b
 
 export interface GuardOptions {
   readonly hookTimeoutMs?: number | undefined;
-  readonly commitTimeoutMs?: number | undefined;
+  readonly commitTimeoutMs?: number | 'none' | undefined;
   /** Said once per failure or overrun, never with message content. */
   readonly log: (message: string) => void;
 }
@@ -29,7 +29,7 @@ export class HookFailure extends Error {
 
 export class GuardedBackend {
   private readonly hookMs: number;
-  private readonly commitMs: number;
+  private readonly commitMs: number | 'none';
 
   constructor(
     private readonly inner: BackendSession,
@@ -89,14 +89,16 @@ export class GuardedBackend {
       commit: async (envelope: Envelope): Promise<Delivery> => {
         let delivery: Delivery | typeof TIMED_OUT;
         try {
-          delivery = await within(this.commitMs, () => inner.commit(envelope), () => this.options.log('the backend finished a message after its deadline; the client was told 451'));
+          delivery = this.commitMs === 'none'
+            ? await inner.commit(envelope)
+            : await within(this.commitMs, () => inner.commit(envelope), () => this.options.log('the backend finished a message after its deadline; the client was told 451'));
         } catch (error) {
           await abort();
           return { kind: 'refused', reply: this.failed('commit', error) };
         }
         if (delivery !== TIMED_OUT) return delivery;
         void abort();
-        return { kind: 'refused', reply: this.overran('commit', this.commitMs) };
+        return { kind: 'refused', reply: this.overran('commit', this.commitMs as number) };
       },
       abort,
     };

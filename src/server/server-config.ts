@@ -58,8 +58,13 @@ export interface ServerConfig {
    * AUTH) and the session goes on. Default 60 s (server/deadline.ts).
    */
   readonly hookTimeoutMs?: number;
-  /** The longest wait for a message's commit, then 451 4.3.0; default 11 minutes, above the backends' own limits. */
-  readonly commitTimeoutMs?: number;
+  /**
+   * The longest wait for a message's commit, then 451 4.3.0; default 11
+   * minutes, above the backends' own limits. `none` for a backend whose
+   * every step is bounded already (the relay: RFC 5321's timeouts), where a
+   * 451 while the delivery goes on would make the client send it again.
+   */
+  readonly commitTimeoutMs?: number | 'none';
   readonly onLog?: (event: ServerLogEvent) => void;
 }
 

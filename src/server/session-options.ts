@@ -26,7 +26,7 @@ export interface SessionOptions {
   readonly full?: boolean | undefined;
   /** 'starttls': offer STARTTLS; 'implicit': the connection is TLS from its first byte. */
   readonly tls?: 'starttls' | 'implicit' | undefined;
-  /** Offer AUTH PLAIN LOGIN and want it before MAIL. */
+  /** Offer AUTH (SCRAM-SHA-256 with stored keys, PLAIN, LOGIN) and want it before MAIL. */
   readonly auth?: ServerAuth | undefined;
   /** The server listens on loopback: AUTH is allowed without TLS. */
   readonly loopback?: boolean | undefined;
@@ -41,7 +41,7 @@ export interface SessionOptions {
   /** The longest wait for a backend hook or the password check (deadline.ts); default 60 s. */
   readonly hookTimeoutMs?: number | undefined;
   /** The longest wait for a message's commit; default 11 minutes, a backstop above the backends' own limits. */
-  readonly commitTimeoutMs?: number | undefined;
+  readonly commitTimeoutMs?: number | 'none' | undefined;
   readonly onLog?: ((event: ServerLogEvent) => void) | undefined;
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
+import { killChildren, OUTBOX, runOutbox } from '../helpers/run-cli.js';
 
 interface Received { size: unknown; body: unknown; data: Buffer }
 
@@ -29,14 +29,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'outbox-eightbit-e2e-'));
 });
 afterEach(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  children.clear();
+  await killChildren(children);
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = undefined;
   await rm(dir, { recursive: true, force: true });
@@ -111,6 +104,21 @@ describe('8-bit mail to a server without 8BITMIME (issue 15)', () => {
     expect(bounces[0]!.data.toString('latin1')).toMatch(/^Status: 5\.6\.3\r$/m);
     expect(bounces[0]!.data.toString('latin1')).toContain('Message-ID: <e2@example.com>');
     expect(received).toHaveLength(2);
+  });
+
+  it('the queue flush keeps each mail to its own eightbit, even for the same server (no shared session across policies)', async () => {
+    const received: Received[] = [];
+    const port = await start(received);
+    const queue = join(dir, 'queue');
+    const args = ['--host=127.0.0.1', `--port=${port}`, '--queue=always', `--queue-dir=${queue}`, '-f', 'a@example.com', 'b@example.net'];
+    expect((await runOutbox(args, { input: LATIN1_MAIL, env: env() })).status).toBe(0);
+    const sendAsIs = Buffer.from(LATIN1_MAIL.toString('latin1').replace('<e1@example.com>', '<e3@example.com>'), 'latin1');
+    expect((await runOutbox(['--eightbit=send', ...args], { input: sendAsIs, env: env() })).status).toBe(0);
+    expect(await runOutbox([`--queue-dir=${queue}`, '-q'], { env: env() })).toMatchObject({ status: 0 });
+    expect(received).toHaveLength(2);
+    expectConverted(received.find((r) => r.data.includes('<e1@example.com>'))!);
+    const asIs = received.find((r) => r.data.includes('<e3@example.com>'))!;
+    expect(asIs.data.some((b) => b >= 0x80)).toBe(true);
   });
 
   it("outbox serve's relay converts what a client sent with BODY=8BITMIME", async () => {

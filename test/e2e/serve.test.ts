@@ -14,7 +14,7 @@ import nodemailer from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { makeTestCertificates } from '../helpers/certs.js';
-import { OUTBOX, runOutbox } from '../helpers/run-cli.js';
+import { killChildren, OUTBOX, runOutbox } from '../helpers/run-cli.js';
 import { rawClient, startServe, type ServeProcess } from '../helpers/serve-cli.js';
 
 let dir: string;
@@ -25,14 +25,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'outbox-serve-e2e-'));
 });
 afterEach(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  children.clear();
+  await killChildren(children);
   await next?.close();
   next = undefined;
   await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /** Runs the built `bin/outbox` as a separate process, as users and MUAs do. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,4 +66,16 @@ async function writeInput(stdin: NodeJS.WritableStream, input: RunOptions['input
     if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
   }
   stdin.end();
+}
+
+/** Ends every child of a test still running (SIGKILL, by its PID), waits for each to exit, and forgets them. */
+export async function killChildren(children: Set<ChildProcess>): Promise<void> {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+  children.clear();
 }

@@ -38,6 +38,8 @@ APT_TIME_LIMIT=300
 
 log() { printf 'msmtp suite: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+# shellcheck source=unpack-deb.sh
+. "$(dirname "$0")/unpack-deb.sh"
 
 # outbox in msmtp's place: written on every call, so that another OUTBOX can use a prepared DIR.
 #
@@ -115,17 +117,9 @@ compgen -G "$dir/source/tests/test-*.sh" >/dev/null || die "msmtp $version: no t
 # --- msmtpd: from the machine's release, unpacked, not installed ----------------
 
 log "fetching msmtp-mta (for msmtpd) from the machine's apt sources"
-download_msmtpd() { (cd "$dir/download" && timeout "$APT_TIME_LIMIT" apt-get -q download msmtp-mta) >>"$dir/apt/download.log" 2>&1; }
-if ! download_msmtpd; then
-  # The machine's package lists may be missing (images often drop them): refresh them once.
-  timeout "$APT_TIME_LIMIT" apt-get -q update >>"$dir/apt/download.log" 2>&1 || true
-  download_msmtpd || { tail -n 20 "$dir/apt/download.log" >&2; die "apt-get download msmtp-mta failed"; }
-fi
-deb=$(find "$dir/download" -maxdepth 1 -name 'msmtp-mta_*.deb' | head -n 1)
-[ -n "$deb" ] || die "no msmtp-mta_*.deb was downloaded"
-dpkg-deb -x "$deb" "$dir/msmtp-mta"
+unpack_deb msmtp-mta "$dir/download" "$dir/apt/download.log" "$dir/msmtp-mta" || die "$UNPACK_DEB_ERROR"
 msmtpd=$dir/msmtp-mta/usr/bin/msmtpd
-[ -x "$msmtpd" ] || die "$deb has no usr/bin/msmtpd"
+[ -x "$msmtpd" ] || die "msmtp-mta has no usr/bin/msmtpd"
 msmtpd_version=$("$msmtpd" --version | head -n 1)
 
 # --- the layout the tests expect ----------------------------------------------
@@ -134,4 +128,4 @@ write_msmtp_wrapper
 write_msmtpd
 ln -sf "$dir/source/src/msmtp" "$dir/bin/msmtp"
 printf 'msmtp %s tests (Debian %s source), outbox as msmtp, %s (Debian msmtp-mta %s)\n' \
-  "$version" "$DIST" "$msmtpd_version" "$(dpkg-deb -f "$deb" Version)" | tee "$dir/ready"
+  "$version" "$DIST" "$msmtpd_version" "$(dpkg-deb -f "$UNPACK_DEB_FILE" Version)" | tee "$dir/ready"

@@ -24,26 +24,20 @@ dir=${1:?usage: $0 DIR}
 APT_TIME_LIMIT=300
 
 die() { printf 'serve-exim: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=unpack-deb.sh
+. "$(dirname "$0")/unpack-deb.sh"
 
 [ -e "$dir/ready" ] && exit 0
 mkdir -p "$dir/download"
 
-download() { (cd "$dir/download" && timeout "$APT_TIME_LIMIT" apt-get -q download exim4-daemon-light) >>"$dir/download.log" 2>&1; }
-if ! download; then
-  # The machine's package lists may be missing (images often drop them): refresh them once.
-  timeout "$APT_TIME_LIMIT" apt-get -q update >>"$dir/download.log" 2>&1 || true
-  download || { tail -n 20 "$dir/download.log" >&2; die "apt-get download exim4-daemon-light failed"; }
-fi
-deb=$(find "$dir/download" -maxdepth 1 -name 'exim4-daemon-light_*.deb' | head -n 1)
-[ -n "$deb" ] || die "no exim4-daemon-light_*.deb was downloaded"
-dpkg-deb -x "$deb" "$dir/exim"
+unpack_deb exim4-daemon-light "$dir/download" "$dir/download.log" "$dir/exim" || die "$UNPACK_DEB_ERROR"
 exim=$dir/exim/usr/sbin/exim4
-[ -x "$exim" ] || die "$deb has no usr/sbin/exim4"
+[ -x "$exim" ] || die "exim4-daemon-light has no usr/sbin/exim4"
 
 if ! id Debian-exim >/dev/null 2>&1; then
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin Debian-exim ||
     die "cannot make the system user Debian-exim that Debian's exim binary runs as"
 fi
 
-printf '%s\t%s\n' "$exim" "$(dpkg-deb -f "$deb" Version)" >"$dir/ready"
+printf '%s\t%s\n' "$exim" "$(dpkg-deb -f "$UNPACK_DEB_FILE" Version)" >"$dir/ready"
 cat "$dir/ready"

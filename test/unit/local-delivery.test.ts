@@ -62,6 +62,11 @@ describe("the MDA's arguments", () => {
     expect(mdaArguments(['x', '%T'], 's@x', ['a; rm -rf /', '$(id)'])).toEqual(['x', 'a; rm -rf /', '$(id)']);
   });
 
+  it('a put-in value is never read again: a sender holding %T stays one word, $& is no replacement pattern', () => {
+    expect(mdaArguments(['procmail', '-f', '%F', '-d', '%T'], 'x%T@y', ['joe', 'ann'])).toEqual(['procmail', '-f', 'x%T@y', '-d', 'joe', 'ann']);
+    expect(mdaArguments(['deliver', '--from=%F', '--to=%T'], '$&%F@y', ['a%F'])).toEqual(['deliver', '--from=$&%F@y', '--to=a%F']);
+  });
+
   it.each([
     ['-oQ/tmp/x', /starts with "-"/],
     ['--help', /starts with "-"/],

@@ -69,6 +69,13 @@ describe('the oauth2_ commands', () => {
     expect(() => parseCommand('oauth2_provider', 'yahoo', HOME)).toThrow('invalid argument yahoo for command oauth2_provider');
   });
 
+  it('refuses a provider with a password mechanism (the token would go as a password): exit 78 at the account', () => {
+    for (const method of ['plain', 'login', 'scram-sha-256']) {
+      expect(() => finalizeAccount(accountFrom(`${GMAIL}auth ${method}\n`))).toThrow(`oauth2_provider requires auth on, oauthbearer or xoauth2 (not ${method})`);
+    }
+    for (const method of ['on', 'xoauth2', 'oauthbearer']) expect(finalizeAccount(accountFrom(`${GMAIL}auth ${method}\n`)).auth).toBe(method);
+  });
+
   it('--pretend shows the settings only with a provider, the secret as * and its command as <redacted>', () => {
     const account = finalizeAccount(accountFrom(`${GMAIL}oauth2_client_secret shh-secret\noauth2_client_secret_eval pass show gmail\n`));
     const text = renderPretend(pretendLines({ chosen: { account, how: { kind: 'named' } } }));

@@ -87,6 +87,20 @@ describe('accessTokenFor', () => {
     expect(store.saved).toEqual([expect.objectContaining({ accessToken: 'at-new', refreshToken: 'rt-new', expiresAt: NOW + 3600_000 })]);
   });
 
+  it('asks for the client secret (its command) only when a refresh needs it, and once', async () => {
+    let asked = 0;
+    const withSecret = async () => (asked++, CLIENT);
+    const valid = memoryStore(record({ expiresAt: NOW + REFRESH_MARGIN_MS + 1000 }));
+    const access = await accessTokenFor({ ...CLIENT, clientSecret: undefined }, { stores: [valid], post: endpoint(), now: () => NOW, withSecret });
+    expect({ token: access.token, asked }).toEqual({ token: 'at-old', asked: 0 });
+    const post = endpoint(fresh(), fresh({ access_token: 'at-3' }));
+    const expired = memoryStore(record({ expiresAt: NOW - 1 }));
+    const renewed = await accessTokenFor({ ...CLIENT, clientSecret: undefined }, { stores: [expired], post, now: () => NOW, withSecret });
+    expect(await renewed.refresh()).toBe('at-3');
+    expect(asked).toBe(1);
+    expect(post.forms.map((form) => form['client_secret'])).toEqual(['csecret', 'csecret']);
+  });
+
   it('keeps the old refresh token when the answer has none', async () => {
     const post = endpoint(fresh());
     const store = memoryStore(record({ expiresAt: NOW - 1 }));

@@ -53,6 +53,15 @@ describe('SCRAM-SHA-256, server side', () => {
     expect(unknown.respond(b64(RFC.clientFinal))).toEqual({ kind: 'refused', user: 'user' });
   });
 
+  it('gives an unknown user the same made-up salt at every attempt, so two attempts do not tell that it does not exist', () => {
+    const saltOf = (user: string): string => {
+      const exchange = scramSha256ServerExchange({ nonce: () => RFC.serverNonce });
+      return /,s=([^,]+),/.exec(text(resume(exchange.start(b64(RFC.clientFirst.replace('n=user', `n=${user}`))), undefined, user)))![1]!;
+    };
+    expect(saltOf('user')).toBe(saltOf('user'));
+    expect(saltOf('user')).not.toBe(saltOf('other'));
+  });
+
   it('refuses a changed nonce, a channel binding that does not repeat the header, and malformed messages', () => {
     const start = () => {
       const exchange = scramSha256ServerExchange({ nonce: () => RFC.serverNonce });

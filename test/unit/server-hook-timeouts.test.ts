@@ -146,6 +146,12 @@ describe('a backend hook that never answers', () => {
     );
   });
 
+  it("with commitTimeoutMs 'none' (the relay) waits for the commit however long it takes, never telling the client 451 meanwhile", async () => {
+    const { say } = start(['commit'], { commitTimeoutMs: 'none' });
+    await say(`${ENVELOPE}DATA\r\n`);
+    expect(await say('hi\r\n.\r\n', 24 * 3600_000)).toBeUndefined();
+  });
+
   it('uses 60 s and 11 minutes when the configuration names no limit', async () => {
     const { say } = start(['mail'], { hookTimeoutMs: undefined });
     await say('EHLO c.test\r\n');

@@ -34,6 +34,8 @@ import type { Backend, BackendSession, ConnectionInfo, Delivery, Envelope, Messa
 import { permanentFailure, temporaryFailure } from '../backend.js';
 import type { ReplySpec } from '../../smtp/reply-format.js';
 import { SpooledSink, SpoolFile } from './spool-file.js';
+// sysexits.h codes msmtpd answers with 451 (trying again later may work): the same set as a local MDA's.
+import { TEMPORARY_MDA_STATUSES } from '../../local/exit-status.js';
 
 export interface CommandBackendOptions {
   /** msmtpd's --command line, given to /bin/sh. */
@@ -48,8 +50,6 @@ export interface CommandBackendOptions {
 
 /** msmtpd's whitelist for addresses on its command line (msmtpd.c get_addr). */
 const SAFE_ADDRESS = /^[A-Za-z0-9.@_+/=][A-Za-z0-9.@_+/=-]*$/;
-/** sysexits.h codes msmtpd answers with 451: trying again later may work. */
-export const TEMPORARY_EXIT_CODES: ReadonlySet<number> = new Set([68, 69, 71, 75]);
 const DEFAULT_TIMEOUT_MS = 600_000;
 /** The longest stderr line kept for the reply text. */
 const MAX_REASON = 200;
@@ -273,7 +273,7 @@ function outcome(code: number | null, signal: NodeJS.Signals | null, timedOut: b
   if (timedOut) return { kind: 'refused', reply: temporaryFailure('Pipe command timed out') };
   if (code === null) return { kind: 'refused', reply: permanentFailure(`Pipe command killed by ${signal ?? 'a signal'}${why}`) };
   if (code === 0) return { kind: 'delivered', id: 'piped' };
-  if (TEMPORARY_EXIT_CODES.has(code)) return { kind: 'refused', reply: temporaryFailure(`Pipe command reported error ${code}${why}`) };
+  if (TEMPORARY_MDA_STATUSES.has(code)) return { kind: 'refused', reply: temporaryFailure(`Pipe command reported error ${code}${why}`) };
   return { kind: 'refused', reply: permanentFailure(`Pipe command reported error ${code}${why}`) };
 }
 

@@ -12,27 +12,14 @@
  * maildir flag suffix). The delivered id the client sees is that file name.
  * The data goes to disk as it arrives; nothing holds a whole message.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { hostname as osHostname } from 'node:os';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { uniqueName as maildirUniqueName } from '../../local/maildir.js';
+import { fsyncDir } from '../../queue/durable-fs.js';
 import type { Backend, BackendSession, ConnectionInfo, Delivery, MessageSink } from '../backend.js';
 
-let deliveries = 0;
-
-/** A name no other delivery, in this process or another, picks (maildir spec, "modern" form). */
-export function maildirUniqueName(now = Date.now(), host = osHostname()): string {
-  deliveries += 1;
-  const seconds = Math.floor(now / 1000);
-  const micros = (now % 1000) * 1000;
-  const safeHost = host.replace(/\//g, '\\057').replace(/:/g, '\\072');
-  return `${seconds}.M${micros}P${process.pid}Q${deliveries}R${randomBytes(8).toString('hex')}.${safeHost}`;
-}
-
-/** Makes DIR/tmp, DIR/new and DIR/cur (mode 0700: mail is private), as `--maildir` does at start. */
-export async function createMaildir(dir: string): Promise<void> {
-  for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
-}
+// One unique-name rule and one folder layout for every Maildir outbox writes (mda maildir: and this backend).
+export { createMaildir, uniqueName as maildirUniqueName } from '../../local/maildir.js';
 
 export class MaildirBackend implements Backend {
   constructor(readonly dir: string) {}
@@ -79,7 +66,7 @@ class MaildirSink implements MessageSink {
       await file.sync();
       await file.close();
       await rename(this.tmpPath, join(this.dir, 'new', this.name));
-      await syncDir(join(this.dir, 'new'));
+      await fsyncDir(join(this.dir, 'new'));
     } catch (error) {
       await file.close().catch(() => undefined);
       await unlink(this.tmpPath).catch(() => undefined);
@@ -94,14 +81,5 @@ class MaildirSink implements MessageSink {
     this.file = undefined;
     await file.close().catch(() => undefined);
     await unlink(this.tmpPath).catch(() => undefined);
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
