@@ -105,6 +105,8 @@ export function deliveryForError(error: unknown, recipients: readonly string[]):
   }
   // The only usage error a mail can cause: a sender `-f` would not take (several addresses, a group). Retrying will not help.
   if (error.code === 'E_USAGE') return { kind: 'refused', reply: { code: 553, text: `5.1.7 ${oneLine(error.message)}` } };
+  // 8-bit data the next server cannot take and the account will not convert (RFC 3463: conversion required and prohibited/unsupported).
+  if (error.code === 'E_CONVERSION') return { kind: 'refused', reply: { code: 554, text: `5.6.3 ${oneLine(error.message)}` } };
   const reply = error.reply;
   const text = reply && reply.lines.length > 0 ? reply.lines.join(' ') : error.message;
   if (error.transient || LOCAL_CODES.has(error.code)) return { kind: 'refused', reply: replyFrom(451, reply?.code && reply.code < 500 ? reply.enhanced : undefined, text) };

@@ -3,14 +3,14 @@
  * from npm with 8BITMIME hidden, on each path that sends: the direct send,
  * the queue's flush, and `outbox serve`'s relay.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { killChildren, OUTBOX, runOutbox } from '../helpers/run-cli.js';
+import { killChildren, runOutbox } from '../helpers/run-cli.js';
+import { startServe } from '../helpers/serve-cli.js';
 
 interface Received { size: unknown; body: unknown; data: Buffer }
 
@@ -121,25 +121,25 @@ describe('8-bit mail to a server without 8BITMIME (issue 15)', () => {
     expect(asIs.data.some((b) => b >= 0x80)).toBe(true);
   });
 
-  it("outbox serve's relay converts what a client sent with BODY=8BITMIME", async () => {
+  it("outbox serve's relay converts what a client sent with BODY=8BITMIME, and with eightbit refuse answers 554 5.6.3", async () => {
     const received: Received[] = [];
     const port = await start(received);
-    const config = join(dir, 'msmtprc');
-    await writeFile(config, `account default\nhost 127.0.0.1\nport ${port}\ntls off\n`, { mode: 0o600 });
-    const log = join(dir, 'serve.log');
-    const child = spawn(process.execPath, [OUTBOX, 'serve', '--port=0', `--log=${log}`, '-C', config], { env: { ...env(), PATH: process.env['PATH'] }, stdio: 'ignore' });
-    children.add(child);
-    let servePort = 0;
-    for (let i = 0; i < 200 && servePort === 0 && child.exitCode === null; i++) {
-      servePort = Number(/listening on 127\.0\.0\.1 port (\d+)/.exec(existsSync(log) ? await readFile(log, 'utf8') : '')?.[1] ?? 0);
-      if (servePort === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(servePort).toBeGreaterThan(0);
-    const sent = await runOutbox(['--host=127.0.0.1', `--port=${servePort}`, '-f', 'a@example.com', 'b@example.net'], { input: LATIN1_MAIL, env: env() });
-    expect(sent).toMatchObject({ status: 0, stderr: '' });
+    const relay = async (extra: string): Promise<number> => {
+      const config = join(dir, `msmtprc${extra === '' ? '' : '-refuse'}`);
+      await writeFile(config, `account default\nhost 127.0.0.1\nport ${port}\ntls off\n${extra}`, { mode: 0o600 });
+      const serve = await startServe(['-C', config], { ...env(), PATH: process.env['PATH'] }, `${config}.log`);
+      children.add(serve.child);
+      return serve.port;
+    };
+    const send = async (servePort: number) => runOutbox(['--host=127.0.0.1', `--port=${servePort}`, '-f', 'a@example.com', 'b@example.net'], { input: LATIN1_MAIL, env: env() });
+    expect(await send(await relay(''))).toMatchObject({ status: 0, stderr: '' });
     expect(received).toHaveLength(1);
     expect(received[0]!.data.some((b) => b >= 0x80)).toBe(false);
     expect(received[0]!.data.toString('latin1')).toContain('Content-Transfer-Encoding: quoted-printable\r\n\r\nK=F6ln=20\r\n');
     expect(Number(received[0]!.size)).toBe(received[0]!.data.length);
+    const refused = await send(await relay('eightbit refuse\n'));
+    expect(refused.status).toBe(69);
+    expect(refused.stderr).toContain('554 5.6.3');
+    expect(received).toHaveLength(1);
   });
 });
