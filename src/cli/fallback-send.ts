@@ -15,7 +15,7 @@
  * A direct send, `queue on_failure` and the queue's flush all go through
  * `tryChain`; without a fallback it is one attempt, unchanged.
  */
-import type { ReadyAccount, SecretDeps } from '../config/index.js';
+import { systemSecretDeps, type ReadyAccount, type SecretDeps } from '../config/index.js';
 import type { AuthSetup } from '../delivery/auth.js';
 import { envelopeWatch, fallsOver } from '../delivery/fallover.js';
 import type { SessionOptions } from '../delivery/session.js';
@@ -55,7 +55,7 @@ export function newChainReport(): ChainReport {
 export function laterLinks(accounts: readonly ReadyAccount[], options: Pick<CliOptions, 'debug' | 'chunking'>, io: Pick<Stdio, 'env' | 'writeOut'>, secrets?: SecretDeps): ChainLink[] {
   return accounts.map((account) => ({
     account,
-    auth: () => authSetupFor(account, secrets),
+    auth: () => authSetupFor(account, secrets ?? systemSecretDeps(io.env), io.env),
     session: () => Promise.resolve().then(() => sessionOptionsFor(account, options, io)),
   }));
 }

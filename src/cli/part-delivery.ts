@@ -10,7 +10,7 @@
  * DSN to ask for (the server passes its client's on), and how a background
  * queue run is started (once per run, or rate-limited in a long-lived server).
  */
-import { homeDirectory, type ReadyAccount, type SecretDeps } from '../config/index.js';
+import { homeDirectory, systemSecretDeps, type ReadyAccount, type SecretDeps } from '../config/index.js';
 import type { AuthSetup } from '../delivery/auth.js';
 import { deliver, type DeliveryResult } from '../delivery/deliver.js';
 import type { DsnRequest } from '../delivery/envelope.js';
@@ -60,7 +60,7 @@ export interface EarlyWork {
 }
 
 export function startEarlyWork(account: ReadyAccount, context: Pick<PartContext, 'options' | 'io' | 'secrets'>): EarlyWork {
-  const auth = authSetupFor(account, context.secrets);
+  const auth = authSetupFor(account, context.secrets ?? systemSecretDeps(context.io.env), context.io.env);
   const session = Promise.resolve().then(() => {
     const session = sessionOptionsFor(account, context.options, context.io);
     return session.socketPath !== undefined || session.proxy !== undefined
