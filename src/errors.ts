@@ -108,6 +108,17 @@ export class OutboxError extends Error {
   }
 }
 
+/**
+ * A mail of several parts (routes, local delivery) of which some were not
+ * delivered: `partStatus` is the exit status of the first part that failed
+ * for good; none means every failure was temporary (75).
+ */
+export class PartsFailedError extends OutboxError {
+  constructor(message: string, readonly partStatus: number | undefined) {
+    super('E_PARTS_FAILED', message, { transient: partStatus === undefined });
+  }
+}
+
 /** A reply is transient when its code is 4xx (RFC 5321 §4.2.1). */
 export function isTransientReply(reply: ServerReply): boolean {
   return reply.code >= 400 && reply.code < 500;

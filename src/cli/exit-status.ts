@@ -5,7 +5,7 @@
  * Error codes say what happened; the status each gets is decided here only.
  * The log names these statuses with EXIT_CODE_NAMES (src/log/log-record.ts).
  */
-import { OutboxError, type ErrorCode } from '../errors.js';
+import { OutboxError, PartsFailedError, type ErrorCode } from '../errors.js';
 
 export const EX_OK = 0;
 export const EX_USAGE = 64;
@@ -76,10 +76,9 @@ function etrnStatus(error: OutboxError): number {
   return code === 500 || code === 501 ? EX_DATAERR : EX_PROTOCOL;
 }
 
-/** The first permanently failed part's own status: the error carries it as `partStatus`. */
+/** The first permanently failed part's own status. */
 function partsStatus(error: OutboxError): number {
-  const status = (error as OutboxError & { partStatus?: number }).partStatus;
-  return status ?? EX_UNAVAILABLE;
+  return (error instanceof PartsFailedError ? error.partStatus : undefined) ?? EX_UNAVAILABLE;
 }
 
 /** The exit status for a failure. Anything that is not an OutboxError is a bug in outbox: EX_SOFTWARE. */

@@ -10,7 +10,7 @@
  */
 import { basename } from 'node:path';
 import { parseMda, type ReadyAccount } from '../config/index.js';
-import { OutboxError } from '../errors.js';
+import { PartsFailedError } from '../errors.js';
 import type { QueueRecord } from '../queue/record.js';
 import { exitStatusFor } from './exit-status.js';
 import type { Part } from './parts.js';
@@ -28,8 +28,7 @@ export function throwIfAnyFailed(outcomes: readonly PartOutcome[], io: Pick<Stdi
   if (failed.length === 0) return;
   outcomes.forEach((outcome, index) => io.writeErr(`outbox: part ${index + 1} of ${outcomes.length} (${describePart(outcome.part)}): ${verdict(outcome)}\n`));
   const permanent = failed.find((o) => exitStatusFor(o.error) !== 75);
-  const error = new OutboxError('E_PARTS_FAILED', `${failed.length} of ${outcomes.length} parts of the mail were not delivered`, { transient: permanent === undefined });
-  throw Object.assign(error, { partStatus: permanent ? exitStatusFor(permanent.error) : 75 });
+  throw new PartsFailedError(`${failed.length} of ${outcomes.length} parts of the mail were not delivered`, permanent ? exitStatusFor(permanent.error) : undefined);
 }
 
 /** "account work, SMTP, to a@x, b@y" or "account default, mda procmail, to root". */
