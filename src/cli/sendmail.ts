@@ -25,8 +25,8 @@ import { removeTempFilesOnExit } from './temp-cleanup.js';
 
 interface Run {
   readonly plan: PartPlan;
-  /** The first SMTP part's password and DNS lookups, started while the mail is read (by part index). */
-  readonly early: Map<number, EarlyWork>;
+  /** The first SMTP part's password and DNS lookups, started while the mail is read. */
+  readonly early?: { readonly part: Part; readonly work: EarlyWork };
 }
 
 export async function runSendmail(options: CliOptions, io: Stdio): Promise<number> {
@@ -39,11 +39,8 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
       const plan = await planParts(options, io.env, info);
       // Only the first SMTP part's lookups overlap the reading: two password prompts at once would
       // share one terminal. The other parts' start when their turn comes (deliverPart).
-      const early = new Map<number, EarlyWork>();
-      const firstSmtp = plan.parts.findIndex((part) => part.via === 'smtp');
-      const smtp = plan.parts[firstSmtp];
-      if (smtp && smtp.account.queue !== 'always') early.set(firstSmtp, startEarlyWork(smtp.account, { options, io }));
-      run = { plan, early };
+      const smtp = plan.parts.find((part) => part.via === 'smtp');
+      run = smtp && smtp.account.queue !== 'always' ? { plan, early: { part: smtp, work: startEarlyWork(smtp.account, { options, io }) } } : { plan };
       // The header is rewritten once, with the first part's account (the only one, unless routes split the mail).
       const first = plan.parts[0]!;
       return rewriteSettings(first.account, first.reversePath);
@@ -53,9 +50,9 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
     const { plan, early } = run!;
     if (options.debug) io.writeOut(debugSettings(plan.files, plan.parts[0]!, options));
     checkMessage(prepared);
-    const context: PartContext = { prepared, options, io, dsn: (account) => dsnRequest(account, options.envid), flush: flushOnce(options, io) };
+    const context: PartContext = { prepared, options, io, dsn: (account) => dsnRequest(account, options.envid), flush: flushOnce(options, io, new Set()) };
     const outcomes: PartOutcome[] = [];
-    for (const [index, part] of plan.parts.entries()) outcomes.push(await deliverPart(part, early.get(index), context));
+    for (const part of plan.parts) outcomes.push(await deliverPart(part, early?.part === part ? early.work : undefined, context));
     const single = plan.parts.length === 1;
     if (single && outcomes[0]!.error !== undefined) throw outcomes[0]!.error;
     if (!single) throwIfAnyFailed(outcomes, io);
@@ -66,7 +63,7 @@ export async function runSendmail(options: CliOptions, io: Stdio): Promise<numbe
 }
 
 /** One background queue run per queue folder, however many parts went into it: it sends them all. */
-function flushOnce(options: CliOptions, io: Stdio): (dir: string) => void {
+function flushOnce(options: CliOptions, io: Stdio, flushesStarted: Set<string>): (dir: string) => void {
   return (dir) => {
     if (flushesStarted.has(dir)) return;
     flushesStarted.add(dir);
@@ -74,7 +71,6 @@ function flushOnce(options: CliOptions, io: Stdio): (dir: string) => void {
   };
 }
 
-const flushesStarted = new Set<string>();
 
 export function rewriteSettings(account: ReadyAccount, reversePath: string): RewriteSettings {
   return {
