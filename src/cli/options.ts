@@ -160,13 +160,14 @@ export function buildProgram(print: (text: string) => void = () => {}): Command 
   for (const { flags, description } of ACCOUNT_OPTIONS) program.addOption(new Option(flags, description));
   addIgnoredSendmailOptions(program);
   groupForHelp(program);
-  return program.addHelpText('after', helpEpilogue(program));
+  // A function: the text is made when --help asks for it, not at every start (sorting and joining cost start-up time).
+  return program.addHelpText('after', () => helpEpilogue(program));
 }
 
 /** After the options: the server, the ignored sendmail options (as msmtp lists them), the names. */
 function helpEpilogue(program: Command): string {
   const ignored = program.options.filter((o) => o.hidden).map((o) => (o.short === '-b' ? '-bm' : o.short ?? o.flags));
-  ignored.sort((a, b) => a.localeCompare(b, 'en'));
+  ignored.sort(byLetterLowerFirst);
   return [
     '',
     'Server mode (msmtpd compatible): outbox serve [options], or outboxd; see outbox serve --help.',
@@ -174,6 +175,13 @@ function helpEpilogue(program: Command): string {
     `Accepted but ignored: ${ignored.join(', ')}.`,
     'Called mailq, outbox lists the queue (-bp); called outboxd, it is outbox serve. More: man outbox.',
   ].join('\n');
+}
+
+/** `-A, -bm, -G, -h, … -o, -O`: case ignored, then the lower-case one first; plain code units, so no ICU collator is set up. */
+function byLetterLowerFirst(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  if (x !== y) return x < y ? -1 : 1;
+  return a === b ? 0 : a < b ? 1 : -1;
 }
 
 /** Options that sendmail callers pass and msmtp accepts without effect. */

@@ -63,11 +63,12 @@ export interface ScramServerOptions {
 /** RFC 5802 `printable` for nonces: %x21-2B / %x2D-7E. */
 const PRINTABLE = /^[\x21-\x2b\x2d-\x7e]+$/;
 
-/** This process's secret for made-up salts: stable while the server runs, unknowable from outside. */
-const SALT_SECRET = randomBytes(32);
+/** This process's secret for made-up salts: stable while the server runs, unknowable from outside (made on first use, not at start-up). */
+let saltSecret: Buffer | undefined;
 
 function madeUpSalt(user: string): Buffer {
-  return createHmac('sha256', SALT_SECRET).update(user, 'utf8').digest().subarray(0, 16);
+  saltSecret ??= randomBytes(32);
+  return createHmac('sha256', saltSecret).update(user, 'utf8').digest().subarray(0, 16);
 }
 
 const encode = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
