@@ -258,14 +258,34 @@ describe('the race (RFC 8305 §5)', () => {
 
   it('leaves no timer behind, whether it wins or fails', async () => {
     const server = await listen();
-    const timers = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-    const before = timers();
-    const addresses: ResolvedAddress[] = [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }, { address: '127.0.0.3', family: 4 }];
-    const { socket } = await raceConnections(addresses, { port: server.port, timeoutMs: 5000 });
-    socket.destroy();
-    expect(timers()).toBe(before);
-    await raceConnections(addresses.slice(1), { port: server.port, timeoutMs: 5000 }).catch(() => undefined);
-    expect(timers()).toBe(before);
+    // Its own timers only (every timer in the process would count other tests' too): each one set must be cleared or have fired.
+    const live = new Set<NodeJS.Timeout>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const handle: NodeJS.Timeout = realSet(() => {
+        live.delete(handle);
+        callback(...args);
+      }, ms);
+      live.add(handle);
+      return handle;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((handle?: NodeJS.Timeout) => {
+      if (handle !== undefined) live.delete(handle);
+      realClear(handle);
+    }) as typeof clearTimeout);
+    try {
+      const addresses: ResolvedAddress[] = [{ address: '127.0.0.1', family: 4 }, { address: '127.0.0.2', family: 4 }, { address: '127.0.0.3', family: 4 }];
+      const { socket } = await raceConnections(addresses, { port: server.port, timeoutMs: 5000 });
+      socket.destroy();
+      expect(setSpy).toHaveBeenCalled();
+      expect(live.size).toBe(0);
+      await raceConnections(addresses.slice(1), { port: server.port, timeoutMs: 5000 }).catch(() => undefined);
+      expect(live.size).toBe(0);
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
   });
 
   it('tcpAttempt honours a cancellation', async () => {
