@@ -1,21 +1,16 @@
 /**
  * What the relay and queue backends of `outbox serve` share with sendmail
- * mode: the account is chosen for each mail as `outbox -f SENDER` (or
- * `outbox -a NAME -f SENDER` with --account) would choose it, the header is
- * rewritten by that account's settings, the DSN the client asked for is
- * carried over, and a failure becomes the reply the SMTP client is given.
+ * mode: the options `outbox -f SENDER` (or `outbox -a NAME -f SENDER` with
+ * --account) would have for each mail, the DSN the client asked for, and a
+ * failure as the reply the SMTP client is given.
  */
 import type { ReadyAccount } from '../config/index.js';
 import type { DsnRequest } from '../delivery/envelope.js';
 import { OutboxError } from '../errors.js';
-import { prepareMessage, type PreparedMessage } from '../message/prepare.js';
-import type { Spool } from '../message/spool.js';
 import type { Delivery, Envelope } from '../server/backend.js';
 import type { ReplySpec } from '../smtp/reply-format.js';
-import { chooseForRun, expandForRun } from './account-choice.js';
 import type { CliOptions } from './options.js';
 import { dsnRequest } from './session-options.js';
-import { rewriteSettings } from './sendmail.js';
 import { oneLine } from './serve-spool.js';
 
 /** The settings of `outbox serve` that a send would take from the command line. */
@@ -48,16 +43,6 @@ export function sendOptionsFor(settings: RelaySettings, envelope: Envelope): Cli
     // The client's BODY= (RFC 6152) is its declaration, as sendmail's -B is (issue 15).
     ...(body === '7BIT' || body === '8BITMIME' ? { bodyType: body } : {}),
   };
-}
-
-export async function accountForMail(options: CliOptions, env: NodeJS.ProcessEnv): Promise<ReadyAccount> {
-  const { chosen } = chooseForRun(options, env);
-  return expandForRun(chosen, env);
-}
-
-/** The header rewritten as the account says (From, Date, Message-ID, Bcc…), re-spooled with its counts. */
-export function prepareForAccount(spool: Spool, account: ReadyAccount, reversePath: string): Promise<PreparedMessage> {
-  return prepareMessage(spool.chunks(), { settings: rewriteSettings(account, reversePath) });
 }
 
 /**

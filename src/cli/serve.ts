@@ -26,8 +26,7 @@ import type { ServerAuth, ServerConfig, ServerTls } from '../server/server-confi
 import { EX_OK } from './exit-status.js';
 import { serverLogger } from './serve-log.js';
 import { parseServeCommandLine, type ServeOptions } from './serve-options.js';
-import { queueBackend } from './serve-queue.js';
-import { relayBackend } from './serve-relay.js';
+import { queueBackend, relayBackend } from './serve-relay.js';
 import { serveStreams, startServer } from '../server/server.js';
 import type { Stdio } from './stdio.js';
 import { removeTempFilesOnExit } from './temp-cleanup.js';

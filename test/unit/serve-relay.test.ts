@@ -11,8 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend, Delivery, Envelope } from '../../src/server/backend.js';
 import { startCaptureServer, type CaptureServer } from '../helpers/capture-server.js';
 import { QueueStore } from '../../src/queue/store.js';
-import { queueBackend, type ServeIo } from '../../src/cli/serve-queue.js';
-import { relayBackend } from '../../src/cli/serve-relay.js';
+import type { ServeIo } from '../../src/cli/serve-queue.js';
+import { queueBackend, relayBackend } from '../../src/cli/serve-relay.js';
 
 let dir: string;
 let next: CaptureServer;
@@ -108,6 +108,18 @@ describe('queue backend (--queue)', () => {
     expect(listing.entries.map((e) => e.record.id)).toEqual([delivery.kind === 'delivered' ? delivery.id : '']);
     expect(listing.entries[0]!.record.envid).toBe('x+y');
     expect(listing.entries[0]!.record.from).toBe('a@b.test');
+  });
+
+  it('queues each part with its own account: a routed recipient\'s part goes through its route\'s account at the flush', async () => {
+    const file = join(dir, 'msmtprc');
+    const server = `host 127.0.0.1\nport ${next.port}\ntls off\nqueue_dir ${join(dir, 'queue')}\n`;
+    await writeFile(file, `defaults\nroute *@routed.test other\naccount default\n${server}account other\n${server}`, { mode: 0o600 });
+    const delivery = await send(queueBackend({ file }, io), envelope(['c@d.test', 'e@routed.test']));
+    expect(delivery.kind).toBe('delivered');
+    const listing = await (await QueueStore.open(join(dir, 'queue'))).list();
+    const byAccount = Object.fromEntries(listing.entries.map((e) => [e.record.account.name, e.record.recipients.map((r) => r.address)]));
+    expect(byAccount).toEqual({ default: ['c@d.test'], other: ['e@routed.test'] });
+    expect(delivery.kind === 'delivered' ? delivery.id.split(',').sort() : []).toEqual(listing.entries.map((e) => e.record.id).sort());
   });
 
   it('a queue folder that cannot be written is 451', async () => {
