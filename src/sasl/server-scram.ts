@@ -17,26 +17,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BASE64, decodeResponse } from './response-base64.js';
 import { saslprep } from './saslprep.js';
-
-/** RFC 5802 §3's stored form of a password for one user. */
-export interface ScramCredentials {
-  readonly salt: Buffer;
-  readonly iterations: number;
-  readonly storedKey: Buffer;
-  readonly serverKey: Buffer;
-}
-
-/** What the server steps return beyond server.ts's (the two modules share this shape). */
-export type ScramServerStep =
-  | { readonly kind: 'challenge'; readonly challenge: string }
-  | { readonly kind: 'cancelled' }
-  | { readonly kind: 'malformed'; readonly why: 'base64' | 'message' }
-  /** The exchange needs the user's stored credentials (undefined: no such user) to go on. */
-  | { readonly kind: 'lookup'; readonly user: string; resume(credentials: ScramCredentials | undefined): ScramServerStep }
-  /** The proof was checked: the user is who they say. */
-  | { readonly kind: 'authenticated'; readonly user: string }
-  /** The proof was wrong (or the user unknown). */
-  | { readonly kind: 'refused'; readonly user: string };
+import type { SaslServerExchange, SaslServerStep, ScramCredentials } from './server-step.js';
 
 /** RFC 7677 §4: at least 4096. */
 export const SCRAM_ITERATIONS = 4096;
@@ -79,10 +60,10 @@ function fromSaslName(text: string): string | undefined {
   return text.replace(/=2C/g, ',').replace(/=3D/g, '=');
 }
 
-type Step = ScramServerStep;
+type Step = SaslServerStep;
 const MALFORMED: Step = { kind: 'malformed', why: 'message' };
 
-export function scramSha256ServerExchange(options: ScramServerOptions = {}): { readonly mechanism: string; start(initial: string | undefined): Step; respond(line: string): Step } {
+export function scramSha256ServerExchange(options: ScramServerOptions = {}): SaslServerExchange {
   let next: ((text: string) => Step) | undefined;
 
   const read = (line: string): Step => {

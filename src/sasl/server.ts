@@ -7,35 +7,13 @@
  * checks its proof itself, from stored keys the caller looks up.
  */
 import { decodeResponse } from './response-base64.js';
-import { scramSha256ServerExchange, type ScramCredentials } from './server-scram.js';
+import { scramSha256ServerExchange } from './server-scram.js';
+import type { SaslServerExchange, SaslServerStep } from './server-step.js';
 
 export { decodeResponse };
 
-export { scramCredentials, type ScramCredentials } from './server-scram.js';
-
-export type SaslServerStep =
-  /** Send `334 <challenge>` (already base64; "" for an empty challenge). */
-  | { readonly kind: 'challenge'; readonly challenge: string }
-  /** The exchange is over: check these. */
-  | { readonly kind: 'credentials'; readonly user: string; readonly password: string }
-  /** The client cancelled with "*" (RFC 4954 §4). */
-  | { readonly kind: 'cancelled' }
-  /** Not base64, not UTF-8, or not the mechanism's message shape. */
-  | { readonly kind: 'malformed'; readonly why: 'base64' | 'message' }
-  /** SCRAM: look up the user's stored credentials (undefined: unknown) and resume with them. */
-  | { readonly kind: 'lookup'; readonly user: string; resume(credentials: ScramCredentials | undefined): SaslServerStep }
-  /** SCRAM: the client proved it knows the password. */
-  | { readonly kind: 'authenticated'; readonly user: string }
-  /** SCRAM: a wrong proof, or an unknown user. */
-  | { readonly kind: 'refused'; readonly user: string };
-
-export interface SaslServerExchange {
-  readonly mechanism: string;
-  /** The AUTH command's initial response ("=" is an empty one), or undefined when it had none. */
-  start(initialResponse: string | undefined): SaslServerStep;
-  /** The client's next line. */
-  respond(line: string): SaslServerStep;
-}
+export { scramCredentials } from './server-scram.js';
+export type { SaslServerExchange, SaslServerStep, ScramCredentials } from './server-step.js';
 
 /** The mechanisms EHLO offers, strongest first; SCRAM only when the server has stored credentials (`scram`). */
 export function serverMechanisms(scram: boolean): readonly string[] {
