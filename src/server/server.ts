@@ -100,6 +100,28 @@ function upgradeToTls(socket: Socket, tls: ServerTls): TLSSocket {
   return new TLSSocket(socket, { isServer: true, secureContext: tls.context });
 }
 
+/**
+ * TLS from the first byte (RFC 8314): the same wrapping as STARTTLS, before
+ * the greeting; the session starts once the handshake is done, and a
+ * handshake that fails or outlasts the idle limit ends the connection.
+ */
+function acceptAfterHandshake(socket: Socket, tls: ServerTls, listener: Listener, accept: (secure: Socket) => void): void {
+  socket.on('error', () => socket.destroy());
+  const secure = upgradeToTls(socket, tls);
+  const handshake = setTimeout(() => secure.destroy(), listener.connection.idleTimeoutMs);
+  const failed = (error: Error): void => {
+    listener.onLog?.({ type: 'error', remoteAddress: plainAddress(socket.remoteAddress), message: `TLS handshake failed: ${error.message}` });
+    secure.destroy();
+  };
+  secure.once('error', failed);
+  secure.once('close', () => clearTimeout(handshake));
+  secure.once('secure', () => {
+    clearTimeout(handshake);
+    secure.off('error', failed);
+    accept(secure);
+  });
+}
+
 /** Listens, runs a Session per connection, greets the one too many with 421. */
 export async function listenForSessions(listener: Listener, host: string, port: number): Promise<RunningServer> {
   const sockets = new Set<Socket>();
@@ -140,23 +162,9 @@ export async function listenForSessions(listener: Listener, host: string, port: 
   // Half-open allowed: a client that sends QUIT and closes its side at once still gets its 221 (connection.ts ends ours).
   const server = createTcpServer({ allowHalfOpen: true }, (socket) => {
     if (!implicit) return accept(socket);
-    // TLS from the first byte (RFC 8314): the same wrapping as STARTTLS, before the greeting.
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    const secure = upgradeToTls(socket, implicit);
-    const handshake = setTimeout(() => secure.destroy(), listener.connection.idleTimeoutMs);
-    const failed = (error: Error): void => {
-      onLog?.({ type: 'error', remoteAddress: plainAddress(socket.remoteAddress), message: `TLS handshake failed: ${error.message}` });
-      secure.destroy();
-    };
-    secure.once('error', failed);
-    secure.once('close', () => clearTimeout(handshake));
-    secure.once('secure', () => {
-      clearTimeout(handshake);
-      secure.off('error', failed);
-      accept(secure);
-    });
+    acceptAfterHandshake(socket, implicit, listener, accept);
   });
   await listen(server, host, port);
   const address = server.address() as AddressInfo;
